@@ -1,0 +1,208 @@
+//! Diagnostics: what is wrong, where, and how to fix it.
+
+use serde::Serialize;
+use std::fmt;
+use std::sync::Arc;
+
+/// A position in an inventory source: file name, 1-based line and column.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+pub struct Span {
+    pub file: Arc<str>,
+    pub line: u32,
+    pub column: u32,
+}
+
+impl Span {
+    pub fn new(file: &Arc<str>, line: u32, column: u32) -> Self {
+        Span {
+            file: Arc::clone(file),
+            line,
+            column,
+        }
+    }
+}
+
+impl fmt::Display for Span {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}", self.file, self.line, self.column)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+}
+
+macro_rules! codes {
+    ($($variant:ident = $name:literal : $doc:literal,)*) => {
+        /// Stable diagnostic codes. Tools and CI match on [`Code::as_str`]; never rename one.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum Code { $( #[doc = $doc] $variant, )* }
+
+        impl Code {
+            pub const ALL: &'static [Code] = &[$(Code::$variant,)*];
+            pub fn as_str(self) -> &'static str {
+                match self { $(Code::$variant => $name,)* }
+            }
+            /// One line saying what the code means (the README's table is made from these).
+            pub fn describe(self) -> &'static str {
+                match self { $(Code::$variant => $doc,)* }
+            }
+        }
+    };
+}
+
+codes! {
+    Syntax = "syntax": "The inventory file cannot be parsed (Ansible would refuse it too).",
+    UnreadableInput = "unreadable-input": "The inventory could not be read (missing file, not UTF-8, bad JSON).",
+    MissingGroup = "missing-group": "A group needed by an enabled service is absent or empty.",
+    GroupCount = "group-count": "A group has the wrong number of hosts (consul odd; one carrier; one ice_via; admin at least one).",
+    DuplicateHost = "duplicate-host": "A host is listed twice in one group; Ansible merges it and shifts per-host list indexing.",
+    MissingVariable = "missing-variable": "A variable an enabled service needs is not set.",
+    InvalidValue = "invalid-value": "A variable has a value of the wrong type or out of range.",
+    InvalidSwitch = "invalid-switch": "An enable_deploy_* switch is not True or False.",
+    ListLength = "list-length": "A per-host list (consul_*_port, data_port, compute_port) does not have one entry per host of its group.",
+    InvalidPort = "invalid-port": "A port is not an integer in 1..65535 (fighter ports must be above 1024).",
+    PortConflict = "port-conflict": "Two services on one host use the same port.",
+    InvalidAddress = "invalid-address": "A host or external address is not an IPv4 address.",
+    RootUser = "root-user": "The inventory connects as root; upstream requires a normal user with sudo.",
+    MistypedValue = "mistyped-value": "Ansible's INI parser turned a value into another type (unquoted 0x.. address or numeric password).",
+    PlaintextSecret = "plaintext-secret": "A password is written in plaintext in the inventory.",
+    WeakSecret = "weak-secret": "A password or token is a well-known default, weak value or unfilled placeholder.",
+    TlsSettings = "tls-settings": "TLS is enabled but its server name or certificate settings are missing.",
+    MultipleAdmins = "multiple-admins": "More than one admin host: supported, but one is recommended.",
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Code {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// One problem found in an inventory.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    pub code: Code,
+    pub message: String,
+    pub span: Option<Span>,
+    pub hint: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn error(code: Code, message: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: Severity::Error,
+            code,
+            message: message.into(),
+            span: None,
+            hint: None,
+        }
+    }
+    pub fn warning(code: Code, message: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(code, message)
+        }
+    }
+    pub fn at(mut self, span: Option<&Span>) -> Self {
+        self.span = span.cloned();
+        self
+    }
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+/// The JSON form shared by the CLI (`--format json`) and the Python binding.
+#[derive(Serialize)]
+struct DiagnosticJson<'a> {
+    severity: Severity,
+    code: Code,
+    message: &'a str,
+    file: Option<&'a str>,
+    line: Option<u32>,
+    column: Option<u32>,
+    hint: Option<&'a str>,
+}
+
+impl Serialize for Diagnostic {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        DiagnosticJson {
+            severity: self.severity,
+            code: self.code,
+            message: &self.message,
+            file: self.span.as_ref().map(|sp| &*sp.file),
+            line: self.span.as_ref().map(|sp| sp.line),
+            column: self.span.as_ref().map(|sp| sp.column),
+            hint: self.hint.as_deref(),
+        }
+        .serialize(s)
+    }
+}
+
+/// Orders diagnostics by file, line, column, then errors before warnings: the order users read them.
+pub fn sort(diags: &mut [Diagnostic]) {
+    diags.sort_by(|a, b| {
+        let key = |d: &Diagnostic| d.span.as_ref().map(|s| (s.file.clone(), s.line, s.column));
+        key(a).cmp(&key(b)).then(a.severity.cmp(&b.severity))
+    });
+}
+
+/// Renders diagnostics the way rustc does: `error[code]: message`, the location, the source line
+/// with a caret, and the hint. `source` gives the text of a file by name, when it is known.
+pub fn render_text<'a>(diags: &[Diagnostic], source: impl Fn(&str) -> Option<&'a str>) -> String {
+    use fmt::Write;
+    let mut out = String::new();
+    for d in diags {
+        let _ = writeln!(out, "{}[{}]: {}", d.severity.as_str(), d.code, d.message);
+        if let Some(sp) = &d.span {
+            let gutter = sp.line.to_string().len();
+            let pad = " ".repeat(gutter);
+            let _ = writeln!(out, "{pad}--> {sp}");
+            let line_text = source(&sp.file)
+                .and_then(|text| text.lines().nth(sp.line.saturating_sub(1) as usize));
+            if let Some(text) = line_text {
+                let caret_at: usize = text
+                    .chars()
+                    .take(sp.column.saturating_sub(1) as usize)
+                    .map(|c| if c == '\t' { 4 } else { 1 })
+                    .sum();
+                let _ = writeln!(out, "{pad} |");
+                let _ = writeln!(out, "{} | {}", sp.line, text.replace('\t', "    "));
+                let _ = writeln!(out, "{pad} | {}^", " ".repeat(caret_at));
+            }
+            if let Some(h) = &d.hint {
+                let _ = writeln!(out, "{pad} = hint: {h}");
+            }
+        } else if let Some(h) = &d.hint {
+            let _ = writeln!(out, "  = hint: {h}");
+        }
+        out.push('\n');
+    }
+    let errors = diags.iter().filter(|d| d.is_error()).count();
+    let warnings = diags.len() - errors;
+    let _ = writeln!(out, "{errors} error(s), {warnings} warning(s)");
+    out
+}

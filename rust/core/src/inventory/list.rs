@@ -1,0 +1,1 @@
+//! `ansible-inventory --list` output. (Being written.)

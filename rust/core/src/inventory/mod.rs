@@ -1,0 +1,236 @@
+//! The inventory as Ansible sees it: groups, hosts and variables, each remembering where it was
+//! written so diagnostics can point at it.
+//!
+//! Readers: [`ini`] (Ansible's INI format, exactly as `ansible.plugins.inventory.ini` reads it) and
+//! [`json`] (what `ansible-inventory --list` prints, or groups + hostvars handed over by a plugin).
+
+pub mod ini;
+pub mod json;
+pub mod list;
+
+use crate::diag::{Diagnostic, Span};
+use crate::value::Value;
+use indexmap::IndexMap;
+use std::sync::Arc;
+
+/// A source file, kept so diagnostics can quote the offending line.
+#[derive(Clone, Debug)]
+pub struct Source {
+    pub name: Arc<str>,
+    pub text: String,
+}
+
+/// A variable's value and where it was set.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Var {
+    pub value: Value,
+    pub span: Option<Span>,
+    /// The text as written in the INI file (after `=`, trimmed), when read from one. Lets the
+    /// validator notice what Ansible silently converted (an unquoted `0x..` became an int).
+    pub raw: Option<String>,
+}
+
+impl Var {
+    pub fn new(value: Value) -> Self {
+        Var {
+            value,
+            span: None,
+            raw: None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Group {
+    pub name: String,
+    /// Where the group's first section header is (None for implicit groups and JSON input).
+    pub span: Option<Span>,
+    /// Hosts listed directly in this group, in order of first appearance.
+    pub hosts: Vec<String>,
+    pub children: Vec<String>,
+    pub parents: Vec<String>,
+    pub vars: IndexMap<String, Var>,
+}
+
+/// One line that listed a host: a host listed twice in one group has two occurrences there.
+#[derive(Clone, Debug)]
+pub struct Occurrence {
+    pub group: String,
+    pub span: Option<Span>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Host {
+    pub name: String,
+    /// Where the host was first listed.
+    pub span: Option<Span>,
+    /// Host-level variables (host line `k=v`, `host:port` as `ansible_port`). For JSON input,
+    /// these are the fully merged hostvars.
+    pub vars: IndexMap<String, Var>,
+    /// Groups that list this host directly, in order.
+    pub groups: Vec<String>,
+    pub occurrences: Vec<Occurrence>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Inventory {
+    pub sources: Vec<Source>,
+    /// Always holds `all` and `ungrouped`, like Ansible's inventory.
+    pub groups: IndexMap<String, Group>,
+    pub hosts: IndexMap<String, Host>,
+}
+
+/// Why an inventory could not be loaded: unreadable input (exit 2) differs from a file Ansible
+/// would refuse (exit 1, with located diagnostics).
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("cannot read inventory {path}: {reason}")]
+    Unreadable { path: String, reason: String },
+    #[error("inventory has syntax errors")]
+    Invalid(Vec<Diagnostic>),
+}
+
+impl Inventory {
+    /// Reads an inventory file: Ansible INI, or (`from_json`) the JSON of `ansible-inventory --list`.
+    pub fn load(path: &std::path::Path, from_json: bool) -> Result<Inventory, LoadError> {
+        let unreadable = |reason: String| LoadError::Unreadable {
+            path: path.display().to_string(),
+            reason,
+        };
+        let bytes = std::fs::read(path).map_err(|e| unreadable(e.to_string()))?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            unreadable(format!(
+                "not UTF-8 text (invalid byte at offset {})",
+                e.utf8_error().valid_up_to()
+            ))
+        })?;
+        let name: Arc<str> = path.display().to_string().into();
+        if from_json {
+            json::parse_list_json(&name, &text).map_err(|d| LoadError::Invalid(vec![d]))
+        } else {
+            ini::parse(&name, &text).map_err(LoadError::Invalid)
+        }
+    }
+
+    pub fn source_text(&self, name: &str) -> Option<&str> {
+        self.sources
+            .iter()
+            .find(|s| &*s.name == name)
+            .map(|s| s.text.as_str())
+    }
+
+    /// Hosts of a group including its descendants', in Ansible's order (`groups['name']`).
+    /// `all` leaves out implicit hosts (there are none in file inventories).
+    pub fn group_hosts(&self, name: &str) -> Vec<&str> {
+        let mut out = Vec::new();
+        let mut seen_hosts = std::collections::HashSet::new();
+        for g in self.descendants(name) {
+            for h in &g.hosts {
+                if seen_hosts.insert(h.as_str()) {
+                    out.push(h.as_str());
+                }
+            }
+        }
+        out
+    }
+
+    /// The group and its descendants, depth-first in declaration order (Ansible's
+    /// `get_descendants(include_self=True, preserve_ordering=True)`), each once.
+    fn descendants(&self, name: &str) -> Vec<&Group> {
+        let mut out = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        let mut frontier: Vec<&str> = vec![name];
+        // Breadth by level, keeping order, as Ansible's _walk_relationship does.
+        while !frontier.is_empty() {
+            let mut next = Vec::new();
+            for n in frontier {
+                if let Some(g) = self.groups.get(n) {
+                    if seen.insert(n) {
+                        out.push(g);
+                        next.extend(g.children.iter().map(String::as_str));
+                    }
+                }
+            }
+            frontier = next;
+        }
+        out
+    }
+
+    /// Every group a host belongs to, directly or through children, plus `all`.
+    fn host_groups(&self, host: &str) -> Vec<&Group> {
+        let mut out = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        let mut stack: Vec<&str> = match self.hosts.get(host) {
+            Some(h) => h.groups.iter().map(String::as_str).collect(),
+            None => return out,
+        };
+        stack.push("all");
+        while let Some(n) = stack.pop() {
+            if let Some(g) = self.groups.get(n) {
+                if seen.insert(n) {
+                    out.push(g);
+                    stack.extend(g.parents.iter().map(String::as_str));
+                }
+            }
+        }
+        out
+    }
+
+    /// Depth of a group below `all` (Ansible's `Group.depth`: longest path from `all`).
+    pub fn group_depth(&self, name: &str) -> usize {
+        fn depth(inv: &Inventory, name: &str, guard: usize) -> usize {
+            if guard == 0 || name == "all" {
+                return 0;
+            }
+            match inv.groups.get(name) {
+                Some(g) if !g.parents.is_empty() => g
+                    .parents
+                    .iter()
+                    .map(|p| depth(inv, p, guard - 1) + 1)
+                    .max()
+                    .unwrap_or(0),
+                // A group without parents hangs under `all`.
+                _ => 1,
+            }
+        }
+        depth(self, name, self.groups.len() + 1)
+    }
+
+    /// The host's groups in the order Ansible merges their variables: by depth, then name
+    /// (`ansible.inventory.helpers.sort_groups`; priorities are not settable from INI).
+    fn groups_in_precedence_order(&self, host: &str) -> Vec<&Group> {
+        let mut groups = self.host_groups(host);
+        groups.sort_by(|a, b| {
+            (self.group_depth(&a.name), &a.name).cmp(&(self.group_depth(&b.name), &b.name))
+        });
+        groups
+    }
+
+    /// One variable of a host as Ansible resolves it: host vars over group vars, deeper and
+    /// later-named groups over shallower ones. Borrowed, never copied: lookups stay linear.
+    pub fn host_var(&self, host: &str, key: &str) -> Option<&Var> {
+        if let Some(v) = self.hosts.get(host).and_then(|h| h.vars.get(key)) {
+            return Some(v);
+        }
+        self.groups_in_precedence_order(host)
+            .into_iter()
+            .rev()
+            .find_map(|g| g.vars.get(key))
+    }
+
+    /// All variables of a host, merged (what `hostvars[host]` holds, without magic variables).
+    pub fn host_vars(&self, host: &str) -> IndexMap<&str, &Var> {
+        let mut out: IndexMap<&str, &Var> = IndexMap::new();
+        for g in self.groups_in_precedence_order(host) {
+            for (k, v) in &g.vars {
+                out.insert(k, v);
+            }
+        }
+        if let Some(h) = self.hosts.get(host) {
+            for (k, v) in &h.vars {
+                out.insert(k, v);
+            }
+        }
+        out
+    }
+}

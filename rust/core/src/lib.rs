@@ -1,0 +1,15 @@
+//! metis-core: everything metis-deploy knows about a Metis organisation node.
+//!
+//! Data flows one way: an [`inventory::Inventory`] (read from an INI file exactly as Ansible reads
+//! it, or from the JSON Ansible prints) becomes a typed [`model::Organization`], which is validated,
+//! rendered into config files and turned into health checks.
+
+pub mod diag;
+pub mod inventory;
+pub mod model;
+pub mod value;
+
+pub use diag::{Code, Diagnostic, Severity, Span};
+pub use inventory::Inventory;
+pub use model::Organization;
+pub use value::Value;
