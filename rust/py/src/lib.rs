@@ -1,1 +1,269 @@
-//! Python bindings of metis-core (pyo3). Filled in by the Python package work.
+//! Python bindings of metis-core (pyo3): the native module `metis_deploy._native`.
+//!
+//! Only conversions live here: Python arguments into metis-core types, results and diagnostics
+//! back into Python objects, failures into the exceptions of `metis_deploy._errors`. Every rule
+//! about inventories and organisations stays in metis-core.
+
+mod convert;
+mod errors;
+mod types;
+
+use metis_core::inventory::{Inventory, LoadError};
+use metis_core::model::{build, Organization, Service};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyMapping, PyString};
+use std::path::PathBuf;
+use types::{Diagnostic, RenderedFile};
+
+/// What the `inventory` argument names: a file, or Ansible's resolved groups and hostvars.
+enum Source {
+    File(PathBuf),
+    Resolved(convert::Resolved),
+}
+
+fn source(inventory: &Bound<'_, PyAny>) -> PyResult<Source> {
+    let py = inventory.py();
+    let is_pathlike =
+        inventory.is_instance_of::<PyString>() || inventory.hasattr("__fspath__").unwrap_or(false);
+    if is_pathlike {
+        return inventory
+            .extract::<PathBuf>()
+            .map(Source::File)
+            .map_err(|e| errors::invalid_type(py, format!("inventory path cannot be used: {e}")));
+    }
+    if inventory.downcast::<PyMapping>().is_ok() {
+        return convert::resolved(inventory).map(Source::Resolved);
+    }
+    let name = inventory
+        .get_type()
+        .name()
+        .map(|n| n.to_string())
+        .unwrap_or_default();
+    Err(errors::invalid_type(
+        py,
+        format!(
+            "inventory must be a path (str or os.PathLike) or a dict with \"groups\" and \"hostvars\", not {name}"
+        ),
+    ))
+}
+
+/// Loads the inventory. The inner `Err` holds the diagnostics of a file Ansible would refuse
+/// (`validate` returns them, the other calls raise them); unreadable input raises.
+fn load(
+    py: Python<'_>,
+    src: Source,
+    from_json: bool,
+) -> PyResult<Result<Inventory, Vec<metis_core::Diagnostic>>> {
+    match src {
+        Source::File(path) => match py.allow_threads(|| Inventory::load(&path, from_json)) {
+            Ok(inv) => Ok(Ok(inv)),
+            Err(LoadError::Invalid(diags)) => Ok(Err(diags)),
+            Err(e @ LoadError::Unreadable { .. }) => Err(errors::load_error(py, e)),
+        },
+        Source::Resolved(_resolved) => Err(errors::not_available(
+            py,
+            "reading Ansible's resolved groups and hostvars (metis_core::inventory::json::from_resolved)",
+        )),
+    }
+}
+
+/// Loads and builds the organisation, raising `InventoryError` when the inventory has errors.
+fn organization(
+    py: Python<'_>,
+    inventory: &Bound<'_, PyAny>,
+    from_json: bool,
+) -> PyResult<(Inventory, Organization, Vec<metis_core::Diagnostic>)> {
+    let inv = match load(py, source(inventory)?, from_json)? {
+        Ok(inv) => inv,
+        Err(diags) => return Err(errors::load_error(py, LoadError::Invalid(diags))),
+    };
+    let (org, diags) = py.allow_threads(|| build::build(&inv));
+    match org {
+        Some(org) => Ok((inv, org, diags)),
+        None if diags.iter().any(|d| d.is_error()) => Err(errors::inventory_error(
+            py,
+            "the inventory has errors:",
+            diags,
+        )),
+        None => Err(errors::not_available(
+            py,
+            "building the organisation model (metis_core::model::build::build)",
+        )),
+    }
+}
+
+/// Checks an inventory and returns every diagnostic (errors and warnings), sorted by location.
+/// Syntax errors come back as diagnostics too; only unreadable input raises.
+#[pyfunction]
+#[pyo3(signature = (inventory, *, from_json = false))]
+fn validate(
+    py: Python<'_>,
+    inventory: &Bound<'_, PyAny>,
+    from_json: bool,
+) -> PyResult<Vec<Diagnostic>> {
+    let mut diags = match load(py, source(inventory)?, from_json)? {
+        Ok(inv) => py.allow_threads(|| build::build(&inv).1),
+        Err(diags) => diags,
+    };
+    metis_core::diag::sort(&mut diags);
+    Ok(diags.iter().map(Diagnostic::from).collect())
+}
+
+/// Renders every config file of `host`.
+#[pyfunction]
+#[pyo3(signature = (inventory, host, *, from_json = false))]
+fn render(
+    py: Python<'_>,
+    inventory: &Bound<'_, PyAny>,
+    host: &Bound<'_, PyAny>,
+    from_json: bool,
+) -> PyResult<Vec<RenderedFile>> {
+    let host: String = host
+        .extract()
+        .map_err(|_| errors::invalid_type(py, "host must be a str (an inventory host name)"))?;
+    let (inv, _org, _diags) = organization(py, inventory, from_json)?;
+    if !inv.hosts.contains_key(&host) {
+        return Err(errors::unknown_host(
+            py,
+            format!("host {host:?} is not in the inventory"),
+        ));
+    }
+    Err(errors::not_available(
+        py,
+        "rendering config files (metis_core::render::render_host)",
+    ))
+}
+
+/// A list of names (a single str counts as one name), or None.
+fn names(arg: Option<&Bound<'_, PyAny>>, what: &str) -> PyResult<Option<Vec<String>>> {
+    let Some(arg) = arg.filter(|a| !a.is_none()) else {
+        return Ok(None);
+    };
+    if let Ok(s) = arg.extract::<String>() {
+        return Ok(Some(vec![s]));
+    }
+    arg.extract::<Vec<String>>().map(Some).map_err(|_| {
+        errors::invalid_type(arg.py(), format!("{what} must be a list of str or None"))
+    })
+}
+
+/// Runs the health checks of the given hosts and services (all when None).
+#[pyfunction]
+#[pyo3(signature = (inventory, hosts = None, services = None, *, wait = false, timeout = 60.0, from_json = false))]
+fn health(
+    py: Python<'_>,
+    inventory: &Bound<'_, PyAny>,
+    hosts: Option<&Bound<'_, PyAny>>,
+    services: Option<&Bound<'_, PyAny>>,
+    wait: bool,
+    timeout: f64,
+    from_json: bool,
+) -> PyResult<Py<PyDict>> {
+    if !(timeout.is_finite() && timeout > 0.0) {
+        return Err(errors::invalid_value(
+            py,
+            format!("timeout must be a positive number of seconds, not {timeout}"),
+        ));
+    }
+    let hosts = names(hosts, "hosts")?;
+    let services = names(services, "services")?;
+    let mut wanted = Vec::new();
+    for s in services.iter().flatten() {
+        match Service::from_name(s) {
+            Some(svc) => wanted.push(svc),
+            None => {
+                let known: Vec<&str> = Service::ALL.iter().map(|s| s.name()).collect();
+                return Err(errors::invalid_value(
+                    py,
+                    format!("unknown service {s:?} (known: {})", known.join(", ")),
+                ));
+            }
+        }
+    }
+    let (inv, _org, _diags) = organization(py, inventory, from_json)?;
+    for h in hosts.iter().flatten() {
+        if !inv.hosts.contains_key(h) {
+            return Err(errors::unknown_host(
+                py,
+                format!("host {h:?} is not in the inventory"),
+            ));
+        }
+    }
+    let _ = (wait, wanted);
+    Err(errors::not_available(
+        py,
+        "health checks (metis_core::health::run)",
+    ))
+}
+
+/// Reads an inventory file as Ansible does and returns what plugins see:
+/// `{"groups": {group: [hosts]}, "hostvars": {host: {var: value}}}`.
+#[pyfunction]
+#[pyo3(signature = (path, *, from_json = false))]
+fn parse_inventory<'py>(
+    py: Python<'py>,
+    path: &Bound<'py, PyAny>,
+    from_json: bool,
+) -> PyResult<Bound<'py, PyDict>> {
+    let src = match source(path)? {
+        src @ Source::File(_) => src,
+        Source::Resolved(_) => {
+            return Err(errors::invalid_type(
+                py,
+                "path must be a str or os.PathLike naming an inventory file",
+            ))
+        }
+    };
+    let inv = match load(py, src, from_json)? {
+        Ok(inv) => inv,
+        Err(diags) => return Err(errors::load_error(py, LoadError::Invalid(diags))),
+    };
+    let groups = PyDict::new(py);
+    for name in inv.groups.keys() {
+        groups.set_item(name, inv.group_hosts(name))?;
+    }
+    let hostvars = PyDict::new(py);
+    for host in inv.hosts.keys() {
+        let vars = PyDict::new(py);
+        for (k, var) in inv.host_vars(host) {
+            vars.set_item(k, convert::to_py(py, &var.value)?)?;
+        }
+        hostvars.set_item(host, vars)?;
+    }
+    let out = PyDict::new(py);
+    out.set_item("groups", groups)?;
+    out.set_item("hostvars", hostvars)?;
+    Ok(out)
+}
+
+/// Every diagnostic code with its one-line meaning.
+#[pyfunction]
+fn diagnostic_codes(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
+    let d = PyDict::new(py);
+    for c in metis_core::Code::ALL {
+        d.set_item(c.as_str(), c.describe())?;
+    }
+    Ok(d)
+}
+
+/// Converts a Python value to metis-core's `Value` and back (tests the conversion).
+#[pyfunction]
+fn _convert_value<'py>(value: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    let v = convert::to_value(value, &mut convert::Path::new("value"), 0)?;
+    convert::to_py(value.py(), &v)
+}
+
+#[pymodule]
+#[pyo3(name = "_native")]
+fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add_class::<Diagnostic>()?;
+    m.add_class::<RenderedFile>()?;
+    m.add_function(wrap_pyfunction!(validate, m)?)?;
+    m.add_function(wrap_pyfunction!(render, m)?)?;
+    m.add_function(wrap_pyfunction!(health, m)?)?;
+    m.add_function(wrap_pyfunction!(parse_inventory, m)?)?;
+    m.add_function(wrap_pyfunction!(diagnostic_codes, m)?)?;
+    m.add_function(wrap_pyfunction!(_convert_value, m)?)?;
+    Ok(())
+}

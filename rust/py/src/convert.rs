@@ -1,0 +1,304 @@
+//! Python objects <-> `metis_core::Value`, and Ansible's resolved inventory data.
+
+use crate::errors::{invalid_type, invalid_value};
+use indexmap::IndexMap;
+use metis_core::Value;
+use num_bigint::BigInt;
+use pyo3::prelude::*;
+use pyo3::types::{
+    PyBool, PyByteArray, PyBytes, PyDict, PyFloat, PyFrozenSet, PyInt, PyList, PyMapping, PySet,
+    PyString, PyTuple,
+};
+
+/// Deeper nesting than any inventory needs; guards against self-referencing containers.
+const MAX_DEPTH: usize = 64;
+
+/// Where in the input a value sits, for messages: `hostvars['h1']['ports'][2]`.
+pub struct Path(Vec<String>);
+
+impl Path {
+    pub fn new(root: &str) -> Self {
+        Path(vec![root.to_string()])
+    }
+    fn push_key(&mut self, key: &Bound<'_, PyAny>) {
+        let shown = key
+            .repr()
+            .map(|r| r.to_string())
+            .unwrap_or_else(|_| "?".into());
+        self.0.push(format!("[{shown}]"));
+    }
+    fn push_index(&mut self, i: usize) {
+        self.0.push(format!("[{i}]"));
+    }
+    fn pop(&mut self) {
+        self.0.pop();
+    }
+    fn show(&self) -> String {
+        self.0.concat()
+    }
+}
+
+fn type_name(obj: &Bound<'_, PyAny>) -> String {
+    obj.get_type()
+        .name()
+        .map(|n| n.to_string())
+        .unwrap_or_else(|_| "?".into())
+}
+
+/// Text of a `str` (or subclass, such as Ansible's `AnsibleUnsafeText`).
+fn text(obj: &Bound<'_, PyString>, path: &Path) -> PyResult<String> {
+    match obj.to_str() {
+        Ok(s) => Ok(s.to_string()),
+        Err(_) => Err(invalid_value(
+            obj.py(),
+            format!(
+                "{}: the string is not valid Unicode (lone surrogate)",
+                path.show()
+            ),
+        )),
+    }
+}
+
+/// Converts a Python value as Ansible holds it into a `Value`. Containers that are subclasses
+/// (Ansible's lazy templating dicts and lists) are read through their Python methods so that
+/// their own logic applies.
+pub fn to_value(obj: &Bound<'_, PyAny>, path: &mut Path, depth: usize) -> PyResult<Value> {
+    let py = obj.py();
+    if depth > MAX_DEPTH {
+        return Err(invalid_value(
+            py,
+            format!(
+                "{}: nested more than {MAX_DEPTH} levels deep (a container that contains itself?)",
+                path.show()
+            ),
+        ));
+    }
+    if obj.is_none() {
+        return Ok(Value::None);
+    }
+    if let Ok(b) = obj.downcast::<PyBool>() {
+        return Ok(Value::Bool(b.is_true()));
+    }
+    if obj.is_instance_of::<PyInt>() {
+        if let Ok(i) = obj.extract::<i64>() {
+            return Ok(Value::Int(BigInt::from(i)));
+        }
+        return Ok(Value::Int(obj.extract::<BigInt>()?));
+    }
+    if let Ok(f) = obj.downcast::<PyFloat>() {
+        return Ok(Value::Float(f.value()));
+    }
+    if let Ok(s) = obj.downcast::<PyString>() {
+        return Ok(Value::Str(text(s, path)?));
+    }
+    if obj.is_instance_of::<PyBytes>() || obj.is_instance_of::<PyByteArray>() {
+        let bytes: Vec<u8> = obj.extract()?;
+        return String::from_utf8(bytes).map(Value::Str).map_err(|e| {
+            invalid_value(
+                py,
+                format!(
+                    "{}: bytes that are not UTF-8 (invalid byte at offset {})",
+                    path.show(),
+                    e.utf8_error().valid_up_to()
+                ),
+            )
+        });
+    }
+    if obj.is_instance_of::<PyList>() || obj.is_instance_of::<PyTuple>() {
+        let items = seq_items(obj, path, depth)?;
+        return Ok(if obj.is_instance_of::<PyTuple>() {
+            Value::Tuple(items)
+        } else {
+            Value::List(items)
+        });
+    }
+    if obj.is_instance_of::<PySet>() || obj.is_instance_of::<PyFrozenSet>() {
+        return Ok(Value::Set(seq_items(obj, path, depth)?));
+    }
+    if let Ok(map) = obj.downcast::<PyMapping>() {
+        let mut out = Vec::new();
+        for pair in map_items(map)? {
+            let (k, v) = pair;
+            let key = to_value(&k, path, depth + 1)?;
+            path.push_key(&k);
+            let value = to_value(&v, path, depth + 1)?;
+            path.pop();
+            out.push((key, value));
+        }
+        return Ok(Value::Dict(out));
+    }
+    Err(invalid_type(
+        py,
+        format!(
+            "{}: cannot use a value of type {} (expected str, int, float, bool, None, list, tuple, set or dict)",
+            path.show(),
+            type_name(obj)
+        ),
+    ))
+}
+
+fn seq_items(obj: &Bound<'_, PyAny>, path: &mut Path, depth: usize) -> PyResult<Vec<Value>> {
+    let mut out = Vec::new();
+    for (i, item) in obj.try_iter()?.enumerate() {
+        path.push_index(i);
+        out.push(to_value(&item?, path, depth + 1)?);
+        path.pop();
+    }
+    Ok(out)
+}
+
+type Pairs<'py> = Vec<(Bound<'py, PyAny>, Bound<'py, PyAny>)>;
+
+/// `(key, value)` pairs of a mapping: a plain dict directly, anything else through `.items()`.
+fn map_items<'py>(map: &Bound<'py, PyMapping>) -> PyResult<Pairs<'py>> {
+    if let Ok(d) = map.downcast_exact::<PyDict>() {
+        return Ok(d.iter().collect());
+    }
+    map.items()?
+        .iter()
+        .map(|pair| pair.extract::<(Bound<'py, PyAny>, Bound<'py, PyAny>)>())
+        .collect()
+}
+
+/// A `str` (subclasses included), or a clear `InvalidTypeError` naming where it was expected.
+fn key_str(obj: &Bound<'_, PyAny>, what: &str, path: &Path) -> PyResult<String> {
+    match obj.downcast::<PyString>() {
+        Ok(s) => text(s, path),
+        Err(_) => Err(invalid_type(
+            obj.py(),
+            format!(
+                "{}: {what} must be a str, not {}",
+                path.show(),
+                type_name(obj)
+            ),
+        )),
+    }
+}
+
+fn mapping<'a, 'py>(
+    obj: &'a Bound<'py, PyAny>,
+    path: &Path,
+) -> PyResult<&'a Bound<'py, PyMapping>> {
+    obj.downcast::<PyMapping>().map_err(|_| {
+        invalid_type(
+            obj.py(),
+            format!("{} must be a dict, not {}", path.show(), type_name(obj)),
+        )
+    })
+}
+
+/// Ansible's view of the inventory as plugins get it: `groups` (group -> host names) and
+/// `hostvars` (host -> variables, already merged).
+// Read by `json::from_resolved` once metis-core has it.
+#[allow(dead_code)]
+pub struct Resolved {
+    pub groups: IndexMap<String, Vec<String>>,
+    pub hostvars: IndexMap<String, IndexMap<String, Value>>,
+}
+
+/// Reads `{"groups": {name: [hosts]}, "hostvars": {host: {var: value}}}`.
+pub fn resolved(obj: &Bound<'_, PyAny>) -> PyResult<Resolved> {
+    let py = obj.py();
+    let top = mapping(obj, &Path::new("inventory"))?;
+    let get = |key: &str| -> PyResult<Bound<'_, PyAny>> {
+        match top.get_item(key) {
+            Ok(v) => Ok(v),
+            Err(e) if e.is_instance_of::<pyo3::exceptions::PyKeyError>(py) => Err(invalid_value(
+                py,
+                format!("inventory data has no {key:?} key (expected a dict with \"groups\" and \"hostvars\")"),
+            )),
+            Err(e) => Err(e),
+        }
+    };
+
+    let mut path = Path::new("groups");
+    let groups_obj = get("groups")?;
+    let mut groups = IndexMap::new();
+    for (name, hosts) in map_items(mapping(&groups_obj, &path)?)? {
+        let name = key_str(&name, "a group name", &path)?;
+        path.0.push(format!("[{name:?}]"));
+        if hosts.is_instance_of::<PyString>() || hosts.downcast::<PyMapping>().is_ok() {
+            return Err(invalid_type(
+                py,
+                format!(
+                    "{} must be a list of host names, not {}",
+                    path.show(),
+                    type_name(&hosts)
+                ),
+            ));
+        }
+        let iter = hosts.try_iter().map_err(|_| {
+            invalid_type(
+                py,
+                format!(
+                    "{} must be a list of host names, not {}",
+                    path.show(),
+                    type_name(&hosts)
+                ),
+            )
+        })?;
+        let mut list = Vec::new();
+        for h in iter {
+            list.push(key_str(&h?, "a host name", &path)?);
+        }
+        path.pop();
+        groups.insert(name, list);
+    }
+
+    let mut path = Path::new("hostvars");
+    let hostvars_obj = get("hostvars")?;
+    let mut hostvars = IndexMap::new();
+    for (host, vars) in map_items(mapping(&hostvars_obj, &path)?)? {
+        let host = key_str(&host, "a host name", &path)?;
+        path.0.push(format!("[{host:?}]"));
+        let mut out = IndexMap::new();
+        for (k, v) in map_items(mapping(&vars, &path)?)? {
+            let k = key_str(&k, "a variable name", &path)?;
+            path.0.push(format!("[{k:?}]"));
+            out.insert(k, to_value(&v, &mut path, 0)?);
+            path.pop();
+        }
+        path.pop();
+        hostvars.insert(host, out);
+    }
+    Ok(Resolved { groups, hostvars })
+}
+
+/// Converts a `Value` back into the Python object Ansible would hold.
+pub fn to_py<'py>(py: Python<'py>, v: &Value) -> PyResult<Bound<'py, PyAny>> {
+    Ok(match v {
+        Value::None => py.None().into_bound(py),
+        Value::Bool(b) => PyBool::new(py, *b).to_owned().into_any(),
+        Value::Int(i) => i.into_pyobject(py)?.into_any(),
+        Value::Float(f) => PyFloat::new(py, *f).into_any(),
+        Value::Str(s) => PyString::new(py, s).into_any(),
+        Value::List(items) => {
+            let items = items
+                .iter()
+                .map(|i| to_py(py, i))
+                .collect::<PyResult<Vec<_>>>()?;
+            PyList::new(py, items)?.into_any()
+        }
+        Value::Tuple(items) => {
+            let items = items
+                .iter()
+                .map(|i| to_py(py, i))
+                .collect::<PyResult<Vec<_>>>()?;
+            PyTuple::new(py, items)?.into_any()
+        }
+        Value::Set(items) => {
+            let items = items
+                .iter()
+                .map(|i| to_py(py, i))
+                .collect::<PyResult<Vec<_>>>()?;
+            PySet::new(py, items)?.into_any()
+        }
+        Value::Dict(pairs) => {
+            let d = PyDict::new(py);
+            for (k, v) in pairs {
+                d.set_item(to_py(py, k)?, to_py(py, v)?)?;
+            }
+            d.into_any()
+        }
+    })
+}
