@@ -36,15 +36,19 @@ impl<'a> Topology<'a> {
     fn hosts(&self, g: Group) -> &[&'a str] {
         self.hosts.get(&g).map(Vec::as_slice).unwrap_or(&[])
     }
-    /// Hosts whose view of a setting counts: the group's own hosts, then everyone.
+    /// Hosts whose view of a setting counts: the given groups' hosts, then the first host of
+    /// every group (settings live in `[all:vars]` or group vars; scanning every host of a large
+    /// organisation for an unset variable would cost more than it finds).
     fn scope(&self, groups: &[Group]) -> Vec<&'a str> {
         let mut out: Vec<&'a str> = groups
             .iter()
             .flat_map(|g| self.hosts(*g).iter().copied())
             .collect();
-        for g in Group::ALL {
-            out.extend(self.hosts(g).iter().copied());
-        }
+        out.extend(
+            Group::ALL
+                .iter()
+                .filter_map(|g| self.hosts(*g).first().copied()),
+        );
         out
     }
 }
