@@ -1,5 +1,6 @@
 //! The `metis-deploy` command: parses arguments, calls metis-core, prints. No logic of its own.
 
+mod input;
 mod inventory_cmd;
 mod validate_cmd;
 

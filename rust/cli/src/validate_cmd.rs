@@ -1,18 +1,13 @@
 //! `metis-deploy validate`.
 
 use crate::exit;
-use std::path::PathBuf;
+use crate::input::InventoryArgs;
+use metis_core::diag::{self, Diagnostic};
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Inventory file (INI, or JSON from `ansible-inventory --list` with --from-json).
-    #[arg(short = 'i', long = "inventory", value_name = "FILE")]
-    inventory_opt: Option<PathBuf>,
-    #[arg(value_name = "FILE", conflicts_with = "inventory_opt")]
-    inventory: Option<PathBuf>,
-    /// Read the inventory as the JSON `ansible-inventory --list` prints.
-    #[arg(long)]
-    from_json: bool,
+    #[command(flatten)]
+    input: InventoryArgs,
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
     /// Treat warnings as errors.
@@ -27,13 +22,33 @@ enum Format {
 }
 
 pub fn run(args: Args) -> u8 {
-    let _ = (
-        args.inventory_opt,
-        args.inventory,
-        args.from_json,
-        args.format,
-        args.strict,
-    );
-    eprintln!("error: validate is not built yet");
-    exit::USAGE
+    let (diags, inv) = match args.input.load() {
+        Ok(inv) => (metis_core::validate::validate(&inv), Some(Box::new(inv))),
+        Err(crate::input::LoadFailure::Usage(code)) => return code,
+        Err(crate::input::LoadFailure::Invalid(diags, inv)) => (diags, inv),
+    };
+    let failed = diags.iter().any(|d| d.is_error() || args.strict);
+    match args.format {
+        Format::Json => print_json(&diags, !failed),
+        Format::Text => {
+            let text = diag::render_text(&diags, |name| {
+                inv.as_ref().and_then(|i| i.source_text(name))
+            });
+            if failed {
+                eprint!("{text}");
+            } else {
+                print!("{text}");
+            }
+        }
+    }
+    if failed {
+        exit::FAILED
+    } else {
+        exit::OK
+    }
+}
+
+fn print_json(diags: &[Diagnostic], valid: bool) {
+    let doc = serde_json::json!({ "valid": valid, "diagnostics": diags });
+    println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
 }

@@ -1,11 +1,712 @@
 //! Inventory -> Organization, collecting every problem on the way.
 
-use super::Organization;
-use crate::diag::Diagnostic;
+use super::vars::{is_template, Vars};
+use super::*;
+use crate::diag::{Code, Diagnostic};
 use crate::inventory::Inventory;
 
 /// Builds the organisation from an inventory. Returns it only when there is no error; the
-/// diagnostics (errors and warnings) are always returned, all of them, not just the first.
-pub fn build(_inv: &Inventory) -> (Option<Organization>, Vec<Diagnostic>) {
-    (None, Vec::new())
+/// diagnostics (errors and warnings, all of them, not just the first) are always returned,
+/// in reading order.
+pub fn build(inv: &Inventory) -> (Option<Organization>, Vec<Diagnostic>) {
+    let mut vars = Vars::new(inv);
+    let org = read_organization(&mut vars);
+    if let Some(org) = &org {
+        check_ports(inv, org, &mut vars.diags);
+    }
+    let mut diags = vars.diags;
+    diags.extend(crate::validate::inventory_checks(inv));
+    crate::diag::sort(&mut diags);
+    diags.dedup();
+    let org = if diags.iter().any(Diagnostic::is_error) {
+        None
+    } else {
+        org
+    };
+    (org, diags)
+}
+
+/// The hosts of each group, as Ansible's `groups[...]` lists them.
+struct Topology<'a> {
+    hosts: BTreeMap<Group, Vec<&'a str>>,
+    enabled: BTreeMap<Group, bool>,
+}
+
+impl<'a> Topology<'a> {
+    fn hosts(&self, g: Group) -> &[&'a str] {
+        self.hosts.get(&g).map(Vec::as_slice).unwrap_or(&[])
+    }
+    /// Hosts whose view of a setting counts: the given groups' hosts, then the first host of
+    /// every group (settings live in `[all:vars]` or group vars; scanning every host of a large
+    /// organisation for an unset variable would cost more than it finds).
+    fn scope(&self, groups: &[Group]) -> Vec<&'a str> {
+        let mut out: Vec<&'a str> = groups
+            .iter()
+            .flat_map(|g| self.hosts(*g).iter().copied())
+            .collect();
+        out.extend(
+            Group::ALL
+                .iter()
+                .filter_map(|g| self.hosts(*g).first().copied()),
+        );
+        out
+    }
+}
+
+/// Groups every organisation needs, enabled or not (the others find consul, the carrier and
+/// the admin through them).
+const ALWAYS_NEEDED: [Group; 3] = [Group::Consul, Group::Carrier, Group::Admin];
+
+fn read_topology<'a>(v: &mut Vars<'a>) -> Topology<'a> {
+    let inv = v.inv;
+    let mut topo = Topology {
+        hosts: BTreeMap::new(),
+        enabled: BTreeMap::new(),
+    };
+    for g in Group::ALL {
+        topo.hosts.insert(g, inv.group_hosts(g.name()));
+    }
+    let everyone = topo.scope(&[]);
+    for g in Group::ALL {
+        let present = !topo.hosts(g).is_empty();
+        let on = v.bool(&everyone, &g.enable_var(), present, Code::InvalidSwitch);
+        topo.enabled.insert(g, on);
+    }
+    check_unknown_switches(v);
+    for g in Group::ALL {
+        check_group_count(v, g, topo.hosts(g), topo.enabled[&g]);
+        check_duplicate_hosts(v, g);
+    }
+    if (topo.enabled[&Group::Data] || topo.enabled[&Group::Compute])
+        && !topo.enabled[&Group::IceVia]
+    {
+        v.push(
+            Diagnostic::warning(
+                Code::MissingGroup,
+                "data/compute nodes are deployed without ice_via: they cannot take part in computing",
+            )
+            .hint("add an [ice_via] host and `enable_deploy_ice_via = True`"),
+        );
+    }
+    topo
+}
+
+fn check_unknown_switches(v: &mut Vars<'_>) {
+    let inv = v.inv;
+    let known: Vec<String> = Group::ALL.iter().map(|g| g.enable_var()).collect();
+    let all_vars = inv
+        .groups
+        .values()
+        .flat_map(|g| g.vars.iter())
+        .chain(inv.hosts.values().flat_map(|h| h.vars.iter()));
+    let mut seen = std::collections::HashSet::new();
+    for (k, var) in all_vars {
+        if k.starts_with("enable_deploy_") && !known.contains(k) && seen.insert(k.as_str()) {
+            v.push(
+                Diagnostic::warning(
+                    Code::InvalidSwitch,
+                    format!("unknown switch `{k}`: nothing reads it"),
+                )
+                .at(var.span.as_ref())
+                .hint(format!("the switches are {}", known.join(", "))),
+            );
+        }
+    }
+}
+
+fn check_group_count(v: &mut Vars<'_>, g: Group, hosts: &[&str], enabled: bool) {
+    let n = hosts.len();
+    let span = v.group_span(g.name());
+    if n == 0 {
+        if enabled || ALWAYS_NEEDED.contains(&g) {
+            let why = if enabled {
+                format!("`{}` is True", g.enable_var())
+            } else {
+                "every organisation needs it: the other services find it through the inventory"
+                    .into()
+            };
+            v.push(
+                Diagnostic::error(
+                    Code::MissingGroup,
+                    format!("group `{g}` has no hosts ({why})"),
+                )
+                .at(span)
+                .hint(format!("add a [{g}] section with the host that runs it")),
+            );
+        }
+        return;
+    }
+    if !enabled {
+        return;
+    }
+    let problem = match g {
+        Group::Consul if n.is_multiple_of(2) => Some((
+            "an odd number of hosts (1, 3, 5...): raft needs a majority",
+            "add or remove one consul host",
+        )),
+        Group::Carrier | Group::IceVia if n != 1 => Some((
+            "exactly one host per organisation",
+            "keep one host in this group",
+        )),
+        _ => None,
+    };
+    if let Some((expected, hint)) = problem {
+        v.push(
+            Diagnostic::error(
+                Code::GroupCount,
+                format!(
+                    "group `{g}` has {n} hosts ({}); it needs {expected}",
+                    hosts.join(", ")
+                ),
+            )
+            .at(span)
+            .hint(hint),
+        );
+    }
+    if g == Group::Admin && n > 1 {
+        v.push(
+            Diagnostic::warning(
+                Code::MultipleAdmins,
+                format!("group `admin` has {n} hosts; one is recommended"),
+            )
+            .at(span)
+            .hint("each admin host runs its own MySQL; users see different data on each"),
+        );
+    }
+}
+
+fn check_duplicate_hosts(v: &mut Vars<'_>, g: Group) {
+    let inv = v.inv;
+    for host in inv.hosts.values() {
+        let mut in_group = host.occurrences.iter().filter(|o| o.group == g.name());
+        let Some(first) = in_group.next() else {
+            continue;
+        };
+        for dup in in_group {
+            let first_at = first
+                .span
+                .as_ref()
+                .map(|s| format!(" (first at line {})", s.line))
+                .unwrap_or_default();
+            v.push(
+                Diagnostic::error(Code::DuplicateHost, format!("host `{}` is listed twice in group `{g}`{first_at}", host.name))
+                    .at(dup.span.as_ref())
+                    .hint("Ansible merges the two into one host, so every later host gets the wrong entry of the per-host port lists; remove the duplicate line"),
+            );
+        }
+    }
+}
+
+/// The host's address: `ansible_host` when set, else its inventory name.
+fn host_ref(v: &mut Vars<'_>, name: &str) -> Option<HostRef> {
+    let inv = v.inv;
+    let (var, key) = match inv.host_var(name, "ansible_host") {
+        Some(var) => (var.clone(), "ansible_host"),
+        None => {
+            let span = inv.hosts.get(name).and_then(|h| h.span.clone());
+            (
+                crate::inventory::Var {
+                    value: crate::Value::Str(name.to_string()),
+                    span,
+                    raw: None,
+                },
+                "host",
+            )
+        }
+    };
+    if is_template(&var.value) {
+        v.push(
+            Diagnostic::error(
+                Code::InvalidAddress,
+                format!(
+                    "address of host `{name}` is a template; it must be known before deploying"
+                ),
+            )
+            .at(var.span.as_ref()),
+        );
+        return None;
+    }
+    match var.value.as_str().and_then(|s| s.parse().ok()) {
+        Some(ip) => Some(HostRef {
+            name: name.to_string(),
+            ip,
+        }),
+        None => {
+            let msg = if key == "host" {
+                format!(
+                    "host `{name}` is not an IPv4 address; services bind to their host's address"
+                )
+            } else {
+                format!("`ansible_host` of host `{name}` is not an IPv4 address")
+            };
+            v.push(
+                Diagnostic::error(Code::InvalidAddress, msg)
+                    .at(var.span.as_ref())
+                    .hint(
+                        "list hosts by IPv4 address, or set `ansible_host=<IPv4>` on the host line",
+                    ),
+            );
+            None
+        }
+    }
+}
+
+fn read_organization(v: &mut Vars<'_>) -> Option<Organization> {
+    let topo = read_topology(v);
+    let mut refs: BTreeMap<&str, Option<HostRef>> = BTreeMap::new();
+    for g in Group::ALL {
+        for h in topo.hosts(g) {
+            if !refs.contains_key(h) {
+                let r = host_ref(v, h);
+                refs.insert(h, r);
+            }
+        }
+    }
+    let host = |name: &str| refs.get(name).cloned().flatten();
+    let everyone = topo.scope(&[]);
+
+    // consul: per-host port lists indexed by position in the group.
+    let consul_hosts = topo.hosts(Group::Consul);
+    let scope = topo.scope(&[Group::Consul]);
+    let mut lists = Vec::new();
+    for key in [
+        "consul_server_port",
+        "consul_serf_lan_port",
+        "consul_serf_wan_port",
+        "consul_http_port",
+        "consul_dns_port",
+    ] {
+        lists.push(if consul_hosts.is_empty() {
+            Vec::new()
+        } else {
+            v.port_list(&scope, "consul", key, 1)
+        });
+    }
+    let consul: Vec<ConsulNode> = consul_hosts
+        .iter()
+        .enumerate()
+        .filter_map(|(index, h)| {
+            let p = |k: usize| lists[k].get(index).copied();
+            Some(ConsulNode {
+                host: host(h)?,
+                index,
+                ports: ConsulPorts {
+                    server: p(0)?,
+                    serf_lan: p(1)?,
+                    serf_wan: p(2)?,
+                    http: p(3)?,
+                    dns: p(4)?,
+                },
+            })
+        })
+        .collect();
+
+    let carrier = topo.hosts(Group::Carrier).first().and_then(|h| {
+        let scope = topo.scope(&[Group::Carrier]);
+        let ports = CarrierPorts {
+            pprof: v.port(
+                &scope,
+                "carrier_pprof_port",
+                defaults::CARRIER_PPROF_PORT,
+                1,
+            ),
+            rpc: v.port(&scope, "carrier_rpc_port", defaults::CARRIER_RPC_PORT, 1),
+            grpc_gateway: v.port(
+                &scope,
+                "carrier_grpc_gateway_port",
+                defaults::CARRIER_GRPC_GATEWAY_PORT,
+                1,
+            ),
+            p2p_udp: v.port(
+                &scope,
+                "carrier_p2p_udp_port",
+                defaults::CARRIER_P2P_UDP_PORT,
+                1,
+            ),
+            p2p_tcp: v.port(
+                &scope,
+                "carrier_p2p_tcp_port",
+                defaults::CARRIER_P2P_TCP_PORT,
+                1,
+            ),
+        };
+        let external_ip = v.ipv4(
+            &scope,
+            "carrier_external_ip",
+            "the address other organisations reach the carrier at",
+        );
+        Some(CarrierNode {
+            host: host(h)?,
+            external_ip: external_ip?,
+            ports,
+        })
+    });
+
+    let ice_via = topo.hosts(Group::IceVia).first().and_then(|h| {
+        let scope = topo.scope(&[Group::IceVia]);
+        let glacier2_port = v.port(&scope, "ice_glacier2_port", defaults::ICE_GLACIER2_PORT, 1);
+        let grid_port = v.port(&scope, "ice_grid_port", defaults::ICE_GRID_PORT, 1);
+        let protocol = read_ice_protocol(v, &scope);
+        let external_ip = v.ipv4(
+            &scope,
+            "ice_via_external_ip",
+            "the address fighters and other organisations reach Glacier2 at",
+        );
+        Some(IceViaNode {
+            host: host(h)?,
+            external_ip: external_ip?,
+            glacier2_port,
+            grid_port,
+            protocol,
+        })
+    });
+
+    let admin_scope = topo.scope(&[Group::Admin]);
+    let web_port = v.port(&admin_scope, "admin_web_port", defaults::ADMIN_WEB_PORT, 1);
+    let grpc_port = v.port(
+        &admin_scope,
+        "admin_grpc_server_port",
+        defaults::ADMIN_GRPC_PORT,
+        1,
+    );
+    let admin: Vec<AdminNode> = topo
+        .hosts(Group::Admin)
+        .iter()
+        .filter_map(|h| {
+            Some(AdminNode {
+                host: host(h)?,
+                web_port,
+                grpc_port,
+            })
+        })
+        .collect();
+
+    let mut fighters = |group: Group, kind: FighterKind, key: &str| -> Vec<FighterNode> {
+        let hosts = topo.hosts(group);
+        if hosts.is_empty() || !topo.enabled[&group] {
+            // A disabled fighter group is not deployed here; its ports are not needed.
+            return Vec::new();
+        }
+        let scope = topo.scope(&[group]);
+        let ports = v.port_list(&scope, group.name(), key, defaults::FIGHTER_MIN_PORT);
+        hosts
+            .iter()
+            .enumerate()
+            .filter_map(|(index, h)| {
+                Some(FighterNode {
+                    host: host(h)?,
+                    kind,
+                    index,
+                    port: *ports.get(index)?,
+                })
+            })
+            .collect()
+    };
+    let data = fighters(Group::Data, FighterKind::Data, "data_port");
+    let compute = fighters(Group::Compute, FighterKind::Compute, "compute_port");
+
+    let settings = read_settings(v, &topo);
+    let cluster_name = v.string_or(&everyone, "cluster_name", defaults::CLUSTER_NAME);
+    Some(Organization {
+        cluster_name,
+        enabled: topo.enabled.clone(),
+        settings,
+        consul,
+        ice_via,
+        carrier,
+        admin,
+        data,
+        compute,
+    })
+}
+
+fn read_ice_protocol(v: &mut Vars<'_>, scope: &[&str]) -> IceProtocol {
+    let Some(var) = v.lookup(scope, "ice_protocol") else {
+        return IceProtocol::Tcp;
+    };
+    match var.value.as_str() {
+        Some("tcp") => IceProtocol::Tcp,
+        Some("ssl") => IceProtocol::Ssl,
+        _ => {
+            v.push(
+                Diagnostic::error(
+                    Code::InvalidValue,
+                    format!(
+                        "`ice_protocol` must be tcp or ssl, found {}",
+                        super::vars::describe(&var.value)
+                    ),
+                )
+                .at(var.span.as_ref())
+                .hint("write `ice_protocol = tcp` (default) or `ice_protocol = ssl`"),
+            );
+            IceProtocol::Tcp
+        }
+    }
+}
+
+fn read_settings(v: &mut Vars<'_>, topo: &Topology<'_>) -> Settings {
+    let everyone = topo.scope(&[]);
+    let admin_scope = topo.scope(&[Group::Admin]);
+    let carrier_scope = topo.scope(&[Group::Carrier]);
+    let fighter_scope = topo.scope(&[Group::Data, Group::Compute]);
+
+    let deploy_dir = v.string_or(&everyone, "deploy_dir", defaults::DEPLOY_DIR);
+    if !deploy_dir.starts_with('/') {
+        let span = v
+            .lookup(&everyone, "deploy_dir")
+            .and_then(|x| x.span.clone());
+        v.push(
+            Diagnostic::error(
+                Code::InvalidValue,
+                format!("`deploy_dir` must be an absolute path, found '{deploy_dir}'"),
+            )
+            .at(span.as_ref())
+            .hint(format!(
+                "for example `deploy_dir = {}`",
+                defaults::DEPLOY_DIR
+            )),
+        );
+    }
+    let service_user = v.string_or(&everyone, "service_user", defaults::SERVICE_USER);
+    let valid_user = !service_user.is_empty()
+        && service_user.len() <= 32
+        && service_user
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+        && !service_user.starts_with('-');
+    if !valid_user || service_user == "root" {
+        let span = v
+            .lookup(&everyone, "service_user")
+            .and_then(|x| x.span.clone());
+        v.push(
+            Diagnostic::error(
+                Code::InvalidValue,
+                format!("`service_user` must be an unprivileged user name, found '{service_user}'"),
+            )
+            .at(span.as_ref())
+            .hint(format!(
+                "lowercase letters, digits, '_' and '-', not root; default `{}`",
+                defaults::SERVICE_USER
+            )),
+        );
+    }
+    let service_manager = match v.string(&everyone, "service_manager").as_deref() {
+        None | Some("auto") => ServiceManager::Auto,
+        Some("systemd") => ServiceManager::Systemd,
+        Some("process") => ServiceManager::Process,
+        Some(other) => {
+            let span = v
+                .lookup(&everyone, "service_manager")
+                .and_then(|x| x.span.clone());
+            v.push(
+                Diagnostic::error(
+                    Code::InvalidValue,
+                    format!("`service_manager` must be auto, systemd or process, found '{other}'"),
+                )
+                .at(span.as_ref()),
+            );
+            ServiceManager::Auto
+        }
+    };
+
+    let admin_on = topo.enabled[&Group::Admin];
+    let need = |v: &mut Vars<'_>, key: &str, why: &str| {
+        if admin_on {
+            v.required_string(&admin_scope, key, why)
+        } else {
+            v.string(&admin_scope, key).unwrap_or_default()
+        }
+    };
+    let mysql_root_password = Secret::new(need(
+        v,
+        "mysql_root_password",
+        "MySQL's root password on the admin host",
+    ));
+    let db_password = Secret::new(need(v, "admin_password", "the admin's MySQL password"));
+    let db_user = v
+        .string(&admin_scope, "admin_user")
+        .or_else(|| v.string(&admin_scope, "amin_user"))
+        .unwrap_or_else(|| defaults::ADMIN_DB_USER.to_string());
+    let tls_on = v.bool(&admin_scope, "enable_tls", false, Code::InvalidValue);
+    let tls = tls_on.then(|| read_tls(v, &admin_scope));
+
+    let chain = ChainSettings {
+        rpc_url: v.string_or(&carrier_scope, "rpc_url", defaults::CHAIN_RPC_URL),
+        chain_id: match v.lookup(&carrier_scope, "chain_id") {
+            Some(var) => var.value.as_i64().unwrap_or_else(|| {
+                let d = Diagnostic::error(
+                    Code::InvalidValue,
+                    format!(
+                        "`chain_id` must be an integer, found {}",
+                        super::vars::describe(&var.value)
+                    ),
+                )
+                .at(var.span.as_ref());
+                v.push(d);
+                defaults::CHAIN_ID
+            }),
+            None => defaults::CHAIN_ID,
+        },
+        hrp: v.string_or(&carrier_scope, "hrp", defaults::CHAIN_HRP),
+        document_contract: v.string_or(&carrier_scope, "document_contract_address", ""),
+        pct_contract: v.string_or(&carrier_scope, "pct_contract_address", ""),
+        credential_contract: v.string_or(&carrier_scope, "credential_contract_address", ""),
+        proposal_contract: v.string_or(&carrier_scope, "proposal_contract_address", ""),
+        pay_agent_contract: v.string_or(&carrier_scope, "pay_agent_contract_address", ""),
+        bootstrap_nodes: match v
+            .lookup(&carrier_scope, "bootstrap_nodes")
+            .map(|x| &x.value)
+        {
+            Some(crate::Value::List(items)) => {
+                items.iter().map(crate::Value::to_python_str).collect()
+            }
+            Some(crate::Value::Str(s)) if !s.is_empty() => {
+                s.split(',').map(|x| x.trim().to_string()).collect()
+            }
+            _ => Vec::new(),
+        },
+    };
+
+    let storage = read_storage(v, &carrier_scope, topo.enabled[&Group::Carrier]);
+
+    let mut resources = BTreeMap::new();
+    for g in Group::ALL {
+        let scope = topo.scope(&[g]);
+        let cpu = v.non_negative(&scope, &format!("{g}_cpu_quota"), "percent of one core");
+        let mem = v.non_negative(&scope, &format!("{g}_memory_limit"), "MiB");
+        resources.insert(
+            g,
+            Resources {
+                cpu_quota_percent: u32::try_from(cpu).unwrap_or(u32::MAX),
+                memory_limit_mib: mem,
+            },
+        );
+    }
+
+    Settings {
+        deploy_dir,
+        service_user,
+        service_manager,
+        admin: AdminSettings {
+            mysql_root_password,
+            db_user,
+            db_password,
+            pinata_token: Secret::new(v.string(&admin_scope, "pinata_token").unwrap_or_default()),
+            pinata_gateway: v.string(&admin_scope, "pinata_gateway").unwrap_or_default(),
+            jvm_opts: v.string_or(&admin_scope, "admin_jvm_opts", defaults::ADMIN_JVM_OPTS),
+            tls,
+        },
+        chain,
+        storage,
+        fighter: FighterSettings {
+            latticex_rosetta: v
+                .string(&fighter_scope, "latticex_rosetta")
+                .unwrap_or_default(),
+            latticex_psi: v.string(&fighter_scope, "latticex_psi").unwrap_or_default(),
+            fighter_dcv: v.string(&fighter_scope, "fighter_dcv").unwrap_or_default(),
+            channel_sdk: v.string(&fighter_scope, "channel_sdk").unwrap_or_default(),
+            python_proxy: v.string(&fighter_scope, "python_proxy").unwrap_or_default(),
+        },
+        resources,
+    }
+}
+
+fn read_tls(v: &mut Vars<'_>, scope: &[&str]) -> TlsSettings {
+    let mut missing = Vec::new();
+    let mut get = |key: &'static str| match v.string(scope, key).filter(|s| !s.trim().is_empty()) {
+        Some(s) => s,
+        None => {
+            missing.push(key);
+            String::new()
+        }
+    };
+    let server_name = get("admin_server_name");
+    let cert_file = get("admin_ssl_certificate");
+    let key_file = get("admin_ssl_certificate_key");
+    if !missing.is_empty() {
+        let span = v.lookup(scope, "enable_tls").and_then(|x| x.span.clone());
+        v.push(
+            Diagnostic::error(Code::TlsSettings, format!("`enable_tls` is True but {} {} not set", missing.join(", "), if missing.len() == 1 { "is" } else { "are" }))
+                .at(span.as_ref())
+                .hint("set admin_server_name, admin_ssl_certificate and admin_ssl_certificate_key (paths of the certificate and key on the controller), or `enable_tls = False`"),
+        );
+    }
+    TlsSettings {
+        server_name,
+        protocols: v.string_or(scope, "admin_ssl_protocols", defaults::ADMIN_TLS_PROTOCOLS),
+        ciphers: v.string_or(scope, "admin_ssl_ciphers", defaults::ADMIN_TLS_CIPHERS),
+        cert_file,
+        key_file,
+    }
+}
+
+fn read_storage(v: &mut Vars<'_>, scope: &[&str], carrier_on: bool) -> Option<StorageAddr> {
+    let ip_var = v.lookup(scope, "storage_ip");
+    let port_var = v.lookup(scope, "storage_port");
+    match (ip_var, port_var) {
+        (Some(ip), Some(port)) => {
+            let ip = v.ipv4_value("storage_ip", ip);
+            let port = v.port_value("storage_port", port, 1);
+            Some(StorageAddr {
+                ip: ip?,
+                port: port?,
+            })
+        }
+        (None, None) => {
+            if carrier_on {
+                v.push(
+                    Diagnostic::warning(Code::MissingVariable, format!("`storage_ip` and `storage_port` are not set: consul key {} will not be written and the carrier exits at start-up without it", defaults::KV_DATA_CENTER))
+                        .hint("set `storage_ip` and `storage_port` (the data centre's address), or write the key into consul yourself"),
+                );
+            }
+            None
+        }
+        (Some(set), None) | (None, Some(set)) => {
+            v.push(
+                Diagnostic::error(
+                    Code::MissingVariable,
+                    "`storage_ip` and `storage_port` must be set together",
+                )
+                .at(set.span.as_ref()),
+            );
+            None
+        }
+    }
+}
+
+/// One (host, port) table over every service: a conflict names both services and the host.
+fn check_ports(inv: &Inventory, org: &Organization, diags: &mut Vec<Diagnostic>) {
+    for (a, b) in org.port_conflicts() {
+        let span = [b.variable, a.variable]
+            .into_iter()
+            .flatten()
+            .find_map(|var| {
+                inv.host_var(&b.host.name, var)
+                    .or_else(|| inv.host_var(&a.host.name, var))
+            })
+            .and_then(|v| v.span.clone());
+        let both_implicit = a.variable.is_none() && b.variable.is_none();
+        let hint = if both_implicit {
+            "move one of the two services to another host".to_string()
+        } else {
+            let vars: Vec<&str> = [a.variable, b.variable].into_iter().flatten().collect();
+            format!(
+                "change {} or move one service to another host",
+                vars.join(" or ")
+            )
+        };
+        diags.push(
+            Diagnostic::error(
+                Code::PortConflict,
+                format!(
+                    "port conflict on host {}: {} and {}",
+                    a.host.name,
+                    a.describe(),
+                    b.describe()
+                ),
+            )
+            .at(span.as_ref())
+            .hint(hint),
+        );
+    }
 }

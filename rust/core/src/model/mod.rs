@@ -5,6 +5,7 @@
 pub mod build;
 pub mod defaults;
 pub mod ports;
+pub mod vars;
 
 use std::collections::BTreeMap;
 use std::fmt;

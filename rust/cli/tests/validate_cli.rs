@@ -1,0 +1,140 @@
+//! The `metis-deploy validate` contract: exit codes, text and JSON output.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../core/tests/validate")
+        .join(name)
+}
+
+fn run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_metis-deploy"))
+        .args(args)
+        .output()
+        .expect("run metis-deploy")
+}
+
+fn json(out: &Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout).expect("stdout is JSON")
+}
+
+#[test]
+fn valid_inventory_exits_0() {
+    let out = run(&["validate", fixture("ok_minimal.ini").to_str().unwrap()]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn errors_exit_1_and_are_located_like_rustc() {
+    let path = fixture("port_conflicts.ini");
+    let out = run(&["validate", "-i", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        text.contains("error[port-conflict]: port conflict on host 10.0.0.1"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("--> {}:23:1", path.display())),
+        "{text}"
+    );
+    assert!(text.contains("23 | admin_web_port = 8500"), "{text}");
+    assert!(text.contains("= hint: change admin_web_port"), "{text}");
+}
+
+#[test]
+fn json_output_has_the_documented_shape() {
+    let out = run(&[
+        "validate",
+        fixture("port_conflicts.ini").to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let doc = json(&out);
+    assert_eq!(doc["valid"], false);
+    let diags = doc["diagnostics"].as_array().expect("diagnostics");
+    assert!(!diags.is_empty());
+    for d in diags {
+        let keys: Vec<&str> = d
+            .as_object()
+            .expect("object")
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(
+            keys,
+            ["severity", "code", "message", "file", "line", "column", "hint"]
+        );
+        assert!(d["severity"] == "error" || d["severity"] == "warning");
+    }
+    assert!(diags
+        .iter()
+        .any(|d| d["code"] == "port-conflict" && d["line"] == 23 && d["column"] == 1));
+}
+
+#[test]
+fn warnings_pass_unless_strict() {
+    let path = fixture("multiple_admins.ini");
+    let out = run(&["validate", path.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(json(&out)["valid"], true);
+    let out = run(&[
+        "validate",
+        path.to_str().unwrap(),
+        "--format",
+        "json",
+        "--strict",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(json(&out)["valid"], false);
+}
+
+#[test]
+fn syntax_errors_exit_1_with_their_line() {
+    let out = run(&[
+        "validate",
+        fixture("syntax_error.ini").to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let doc = json(&out);
+    assert_eq!(doc["diagnostics"][0]["code"], "syntax");
+    assert_eq!(doc["diagnostics"][0]["line"], 5);
+}
+
+#[test]
+fn unreadable_input_and_usage_errors_exit_2() {
+    let out = run(&["validate", "/nonexistent/inventory.ini"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("cannot read inventory /nonexistent/inventory.ini"));
+    let dir = tempdir();
+    let bad = dir.join("latin1.ini");
+    std::fs::write(&bad, b"[consul]\n\xe9\n").unwrap();
+    assert_eq!(
+        run(&["validate", bad.to_str().unwrap()]).status.code(),
+        Some(2)
+    );
+    assert_eq!(run(&["validate"]).status.code(), Some(2));
+    assert_eq!(
+        run(&["validate", "x.ini", "--format", "yaml"])
+            .status
+            .code(),
+        Some(2)
+    );
+}
+
+fn tempdir() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("metis-cli-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}

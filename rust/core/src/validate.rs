@@ -1,0 +1,147 @@
+//! Validation of a whole inventory: everything [`build`](crate::model::build::build) finds about
+//! the organisation, plus checks over every variable as written (secrets, users, values Ansible
+//! silently converted).
+
+use crate::diag::{Code, Diagnostic};
+use crate::inventory::{Inventory, Var};
+use crate::model::vars::is_template;
+use crate::value::Value;
+
+/// Every problem of the inventory, errors and warnings, in reading order.
+pub fn validate(inv: &Inventory) -> Vec<Diagnostic> {
+    crate::model::build::build(inv).1
+}
+
+/// Variables that hold passwords, tokens or keys.
+pub fn is_secret_name(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    n.contains("password")
+        || n.ends_with("_pass")
+        || n.contains("token")
+        || n.contains("secret")
+        || n.ends_with("private_key")
+}
+
+/// Values anyone would try first, upstream's example defaults and unfilled placeholders.
+const WEAK_SECRETS: &[&str] = &[
+    "",
+    "123456",
+    "12345678",
+    "123456789",
+    "password",
+    "passw0rd",
+    "admin",
+    "root",
+    "changeme",
+    "secret",
+    "datum_root",
+    "admin_123456",
+    PLACEHOLDER,
+];
+
+/// Upstream's "to be filled in" placeholder.
+const PLACEHOLDER: &str = "待填写";
+
+fn is_weak(s: &str) -> bool {
+    WEAK_SECRETS
+        .iter()
+        .any(|w| w.eq_ignore_ascii_case(s.trim()))
+}
+
+/// Checks over every variable as written in the inventory, wherever it is set.
+pub fn inventory_checks(inv: &Inventory) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    let group_vars = inv.groups.values().flat_map(|g| g.vars.iter());
+    let host_vars = inv.hosts.values().flat_map(|h| h.vars.iter());
+    for (name, var) in group_vars.chain(host_vars) {
+        check_user(name, var, &mut out);
+        check_mistyped(name, var, &mut out);
+        check_secret(name, var, &mut out);
+    }
+    out
+}
+
+fn check_user(name: &str, var: &Var, out: &mut Vec<Diagnostic>) {
+    if matches!(name, "ansible_ssh_user" | "ansible_user" | "remote_user")
+        && var.value.as_str() == Some("root")
+    {
+        out.push(
+            Diagnostic::error(Code::RootUser, format!("`{name}` is root"))
+                .at(var.span.as_ref())
+                .hint("connect as a normal user that may use sudo; services run as the unprivileged service user"),
+        );
+    }
+}
+
+fn check_mistyped(name: &str, var: &Var, out: &mut Vec<Diagnostic>) {
+    let raw = var.raw.as_deref().unwrap_or("").trim();
+    let Value::Int(i) = &var.value else { return };
+    let hex = raw.len() > 2 && (raw.starts_with("0x") || raw.starts_with("0X"));
+    if hex && !name.ends_with("_port") {
+        out.push(
+            Diagnostic::error(
+                Code::MistypedValue,
+                format!("`{name}` = {raw} was read as the integer {i}: Ansible parses unquoted 0x.. values as numbers"),
+            )
+            .at(var.span.as_ref())
+            .hint(format!("quote it: {name} = \"{raw}\"")),
+        );
+    } else if is_secret_name(name) {
+        let lossy = i.to_string() != raw && !raw.is_empty();
+        let d = if lossy {
+            Diagnostic::error(
+                Code::MistypedValue,
+                format!(
+                    "`{name}` was read as the integer {i}, which is not the password as written"
+                ),
+            )
+        } else {
+            Diagnostic::warning(
+                Code::MistypedValue,
+                format!("`{name}` is a number: Ansible reads it as an integer, not text"),
+            )
+        };
+        out.push(d.at(var.span.as_ref()).hint(format!(
+            "quote it: {name} = \"{}\" (better: keep it in Ansible Vault)",
+            if raw.is_empty() { "..." } else { raw }
+        )));
+    }
+}
+
+fn check_secret(name: &str, var: &Var, out: &mut Vec<Diagnostic>) {
+    if is_template(&var.value) {
+        return;
+    }
+    if !is_secret_name(name) {
+        if var.value.as_str().is_some_and(|s| s.trim() == PLACEHOLDER) {
+            out.push(
+                Diagnostic::warning(
+                    Code::MissingVariable,
+                    format!("`{name}` is an unfilled placeholder ({PLACEHOLDER})"),
+                )
+                .at(var.span.as_ref())
+                .hint("fill in the real value, or remove the line to use the default"),
+            );
+        }
+        return;
+    }
+    let text = match &var.value {
+        Value::Str(s) if s.starts_with("$ANSIBLE_VAULT") => return,
+        Value::Str(s) => s.clone(),
+        Value::Int(i) => i.to_string(),
+        _ => return,
+    };
+    let d = if is_weak(&text) {
+        let what = if text.trim() == PLACEHOLDER {
+            "an unfilled placeholder (待填写)"
+        } else {
+            "a well-known weak value"
+        };
+        Diagnostic::warning(Code::WeakSecret, format!("`{name}` is {what}"))
+            .hint("choose a strong value and keep it out of the inventory: Ansible Vault or `{{ lookup('ansible.builtin.env', 'NAME') }}`")
+    } else {
+        Diagnostic::warning(Code::PlaintextSecret, format!("`{name}` is written in plaintext in the inventory"))
+            .hint("keep it in Ansible Vault (`ansible-vault encrypt_string`) or take it from the environment with `{{ lookup('ansible.builtin.env', 'NAME') }}`")
+    };
+    out.push(d.at(var.span.as_ref()));
+}
