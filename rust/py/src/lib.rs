@@ -102,7 +102,7 @@ fn validate(
     from_json: bool,
 ) -> PyResult<Vec<Diagnostic>> {
     let mut diags = match load(py, source(inventory)?, from_json)? {
-        Ok(inv) => py.allow_threads(|| build::build(&inv).1),
+        Ok(inv) => py.allow_threads(|| metis_core::validate::validate(&inv)),
         Err(diags) => diags,
     };
     metis_core::diag::sort(&mut diags);
