@@ -1,0 +1,94 @@
+# Copyright: metis-deploy contributors
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+"""Action plugin of metis.node.health_check (documentation in plugins/modules)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from ansible.errors import AnsibleActionFail
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.metis.node.plugins.plugin_utils.metis import (
+    call,
+    inventory_argument,
+    require_metis_deploy,
+)
+
+
+def _as_dict(report):
+    if isinstance(report, Mapping):
+        return dict(report)
+    to_dict = getattr(report, "to_dict", None)
+    if callable(to_dict):
+        return to_dict()
+    raise AnsibleActionFail(f"metis_deploy.health returned an unexpected {type(report).__name__}")
+
+
+def _healthy(check):
+    for key in ("healthy", "ok"):
+        if key in check:
+            return bool(check[key])
+    return str(check.get("status", "")).lower() in ("ok", "healthy", "passing")
+
+
+def unhealthy_table(checks):
+    """The unhealthy checks as an aligned text table."""
+    rows = [("HOST", "SERVICE", "CHECK", "DETAIL")]
+    for c in checks:
+        rows.append(
+            (
+                str(c.get("host", "")),
+                str(c.get("service", "")),
+                str(c.get("check", c.get("kind", ""))),
+                str(c.get("detail", c.get("message", c.get("error", "")))),
+            )
+        )
+    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    return "\n".join(
+        "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(r[:3])) + "  " + r[3] for r in rows
+    )
+
+
+class ActionModule(ActionBase):
+    """Checks the organisation's services from the controller, at protocol level."""
+
+    TRANSFERS_FILES = False
+    _requires_connection = False
+    _supports_check_mode = True
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        del tmp
+        args = self.validate_argument_spec(
+            argument_spec={
+                "path": {"type": "path"},
+                "hosts": {"type": "list", "elements": "str"},
+                "services": {"type": "list", "elements": "str"},
+                "wait": {"type": "bool", "default": False},
+                "timeout": {"type": "int", "default": 60},
+            }
+        )[1]
+        if args["timeout"] <= 0:
+            raise AnsibleActionFail("timeout must be a positive number of seconds")
+        md = require_metis_deploy()
+        inventory = inventory_argument(args, task_vars or {})
+        report = _as_dict(
+            call(
+                md.health,
+                inventory,
+                args["hosts"],
+                args["services"],
+                wait=args["wait"],
+                timeout=float(args["timeout"]),
+            )
+        )
+        checks = [c for c in report.get("checks", []) if isinstance(c, Mapping)]
+        bad = [c for c in checks if not _healthy(c)]
+        result.update(changed=False, report=report, healthy=not bad)
+        if bad:
+            raise AnsibleActionFail(
+                f"{len(bad)} of {len(checks)} check(s) unhealthy:\n" + unhealthy_table(bad), result=result
+            )
+        result["msg"] = f"all {len(checks)} check(s) healthy"
+        return result

@@ -1,0 +1,57 @@
+# Copyright: metis-deploy contributors
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+"""Action plugin of metis.node.validate_inventory (documentation in plugins/modules)."""
+
+from __future__ import annotations
+
+from ansible.errors import AnsibleActionFail
+from ansible.plugins.action import ActionBase
+from ansible.utils.display import Display
+
+from ansible_collections.metis.node.plugins.plugin_utils.metis import (
+    call,
+    format_diagnostic,
+    inventory_argument,
+    require_metis_deploy,
+)
+
+display = Display()
+
+
+class ActionModule(ActionBase):
+    """Validates the organisation inventory on the controller."""
+
+    TRANSFERS_FILES = False
+    _requires_connection = False
+    _supports_check_mode = True
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        del tmp
+        args = self.validate_argument_spec(
+            argument_spec={
+                "path": {"type": "path"},
+                "strict": {"type": "bool", "default": False},
+            }
+        )[1]
+        md = require_metis_deploy()
+        inventory = inventory_argument(args, task_vars or {})
+        diags = call(md.validate, inventory)
+
+        errors = [d for d in diags if d.is_error]
+        warnings = [d for d in diags if not d.is_error]
+        for w in warnings:
+            display.warning(format_diagnostic(w))
+        result.update(
+            changed=False,
+            diagnostics=[d.to_dict() for d in diags],
+            error_count=len(errors),
+            warning_count=len(warnings),
+        )
+        failing = errors + (warnings if args["strict"] else [])
+        if failing:
+            lines = [f"the inventory has {len(errors)} error(s) and {len(warnings)} warning(s):"]
+            lines.extend(f"  {format_diagnostic(d)}" for d in failing)
+            raise AnsibleActionFail("\n".join(lines), result=result)
+        result["msg"] = f"the inventory is valid ({len(warnings)} warning(s))"
+        return result

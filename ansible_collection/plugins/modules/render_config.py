@@ -1,0 +1,156 @@
+#!/usr/bin/python
+# Copyright: metis-deploy contributors
+# Apache License 2.0 or, at your option, GNU General Public License v3.0+
+# SPDX-License-Identifier: Apache-2.0 OR GPL-3.0-or-later
+# (see https://www.apache.org/licenses/LICENSE-2.0 and https://www.gnu.org/licenses/gpl-3.0.txt)
+# Documentation only: the work is done by the action plugin of the same name.
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: render_config
+short_description: Render and write a Metis host's config files
+version_added: 0.1.0
+description:
+  - Renders every config file of the current host (consul, carrier, admin, nginx, mysql, ice_via,
+    fighter configs and service units) with metis-core on the controller, from the inventory the
+    play runs with or from O(path).
+  - Writes each file through M(ansible.builtin.copy), like M(ansible.builtin.template) does, with
+    atomic writes, check mode, diff mode, backups, owner, group and each file's mode.
+  - Files holding secrets (passwords, tokens, keys) are written C(0600), never diffed and never
+    logged; in diff mode they show only that they changed.
+  - Returns RV(changed_services) so handlers restart only the services whose files changed.
+requirements:
+  - metis-deploy (Python package, on the controller)
+options:
+  path:
+    description:
+      - An inventory file (Ansible INI) to read instead of the play's inventory.
+    type: path
+  host:
+    description:
+      - Inventory host to render for. Defaults to the current host (C(inventory_hostname)).
+    type: str
+  services:
+    description:
+      - Only write the files of these services (for example C(consul), C(carrier)).
+      - All services of the host when not set.
+    type: list
+    elements: str
+  root:
+    description:
+      - Directory prepended to every destination path (a staging tree, or a test directory).
+    type: path
+    default: /
+  owner:
+    description:
+      - Owner of the files and of the directories created.
+    type: str
+  group:
+    description:
+      - Group of the files and of the directories created.
+    type: str
+  directory_mode:
+    description:
+      - Mode of the directories created for the files.
+    type: raw
+    default: "0755"
+  backup:
+    description:
+      - Keep a timestamped backup of each file replaced.
+    type: bool
+    default: false
+attributes:
+  action:
+    support: full
+    description: Renders on the controller, writes through M(ansible.builtin.copy).
+  check_mode:
+    support: full
+    description: Reports what would change without writing.
+  diff_mode:
+    support: full
+    description: Shows the changes of every file except secret files, which only report a change.
+  platform:
+    support: full
+    platforms: posix
+    description: Target hosts must be POSIX.
+notes:
+  - The parent directories of the files are created when missing.
+seealso:
+  - module: metis.node.validate_inventory
+  - module: ansible.builtin.copy
+author:
+  - metis-deploy contributors (@metis-deploy)
+"""
+
+EXAMPLES = r"""
+- name: Write this host's config files
+  metis.node.render_config:
+    owner: metis
+    group: metis
+    backup: true
+  register: rendered
+  notify: Restart changed services
+
+- name: Restart what changed (handler)
+  ansible.builtin.systemd_service:
+    name: "metis-{{ item }}"
+    state: restarted
+  loop: "{{ rendered.changed_services }}"
+
+- name: Only consul's files, into a staging tree
+  metis.node.render_config:
+    services: [consul]
+    root: /tmp/staging
+"""
+
+RETURN = r"""
+changed_services:
+  description: Services whose files changed (or would change in check mode), in start order.
+  returned: always
+  type: list
+  elements: str
+  sample: [consul, carrier]
+files:
+  description: One entry per file written.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    path:
+      description: Path of the file on the host, as rendered.
+      type: str
+      returned: always
+    dest:
+      description: Where it was written (O(root) prepended).
+      type: str
+      returned: always
+    service:
+      description: Service the file belongs to.
+      type: str
+      returned: always
+    mode:
+      description: File mode, octal.
+      type: str
+      returned: always
+    secret:
+      description: Whether the file holds secrets.
+      type: bool
+      returned: always
+    changed:
+      description: Whether the file changed.
+      type: bool
+      returned: always
+    backup_file:
+      description: Backup of the replaced file.
+      type: str
+      returned: when O(backup=true) and the file changed
+  sample:
+    - path: /opt/metis/consul/config/consul.json
+      dest: /opt/metis/consul/config/consul.json
+      service: consul
+      mode: "0644"
+      secret: false
+      changed: true
+"""
