@@ -19,6 +19,8 @@ pub const NGINX_HTTPS_PORT: u16 = 443;
 pub const MYSQL_PORT: u16 = 3306;
 /// The admin's database (created from admin.sql).
 pub const ADMIN_DATABASE: &str = "datum_admin";
+/// The database server's time zone (upstream sets +0:00).
+pub const MYSQL_TIME_ZONE: &str = "+00:00";
 pub const ADMIN_DB_USER: &str = "datum_admin";
 /// Valid for Java 9+ (upstream's CMS/ParNew flags are rejected by modern JDKs).
 pub const ADMIN_JVM_OPTS: &str = "-Xms512m -Xmx1g -XX:+UseG1GC";

@@ -111,7 +111,7 @@ pub fn mysql(node: &AdminNode) -> RenderedFile {
          event_scheduler = ON\n",
         node.host.ip,
         defaults::MYSQL_PORT,
-        mysql_value("+00:00"),
+        mysql_value(defaults::MYSQL_TIME_ZONE),
     );
     RenderedFile::new(
         &node.host,
