@@ -325,7 +325,7 @@ fn glacier2_router_starts_with_ssl() {
     // Over TLS the validate-connection message comes after the handshake: openssl s_client
     // prints the decrypted bytes.
     let out = Command::new("timeout")
-        .args(["5", "openssl", "s_client", "-quiet", "-ign_eof", "-connect"])
+        .args(["3", "openssl", "s_client", "-quiet", "-ign_eof", "-connect"])
         .arg(addr.to_string())
         .stdin(Stdio::null())
         .stderr(Stdio::null())
@@ -346,7 +346,9 @@ fn systemd_accepts_units() {
         return;
     }
     let tmp = TempDir::new("systemd");
-    let org = in_temp(&tmp);
+    let mut org = in_temp(&tmp);
+    // Specifier and quote characters must reach java literally.
+    org.settings.admin.jvm_opts = "-Xmx1g -Dlimit=50% -Dname=\"a b\"".to_owned();
     let lay = Layout::new(&org.settings);
     // Binaries the units start that a test machine lacks: stand-ins at the rendered paths, so
     // `verify` checks them like real ones (java, icegridregistry, glacier2router are Debian's).

@@ -315,3 +315,26 @@ fn units_have_resource_control_from_settings() {
         "ExecStart=/usr/bin/java $JVM_OPTS -jar /opt/metis/admin/admin.jar --spring.profiles.active=admin\n"
     ));
 }
+
+#[test]
+fn hostile_values_round_trip_exactly() {
+    let mut org = common::org();
+    let nasty = "a\nb: c \"q\" #{x} %s ${y} 'z' \\ 0x12 yes";
+    org.settings.admin.db_password = metis_core::model::Secret::new(nasty);
+    org.settings.admin.pinata_gateway = "yes".to_owned();
+    org.settings.chain.hrp = "0x12".to_owned();
+    org.settings.chain.bootstrap_nodes = vec!["enr:- a: b".to_owned(), "- c".to_owned()];
+    let files = render::render_all(&org);
+    let admin = parse(file(&files, "node3", "/application-admin.yml"));
+    assert_eq!(
+        admin.get("spring.datasource.druid.password"),
+        Some(&s(nasty))
+    );
+    assert_eq!(admin.get("pinata-gateway"), Some(&s("yes")));
+    let carrier = parse(file(&files, "node2", "/carrier.yml"));
+    assert_eq!(carrier.get("blockchain.hrp"), Some(&s("0x12")));
+    assert_eq!(
+        carrier.get("bootstrap-node"),
+        Some(&Y::Sequence(vec![s("enr:- a: b"), s("- c")]))
+    );
+}
