@@ -7,6 +7,7 @@
 pub mod diag;
 pub mod inventory;
 pub mod model;
+pub mod render;
 pub mod validate;
 pub mod value;
 

@@ -583,7 +583,9 @@ fn read_settings(v: &mut Vars<'_>, topo: &Topology<'_>) -> Settings {
         );
     }
 
+    let verbosity = v.non_negative(&carrier_scope, "carrier_verbosity", "log level 0..5");
     Settings {
+        carrier_verbosity: verbosity_level(v, &carrier_scope, verbosity),
         deploy_dir,
         service_user,
         service_manager,
@@ -593,6 +595,7 @@ fn read_settings(v: &mut Vars<'_>, topo: &Topology<'_>) -> Settings {
             db_password,
             pinata_token: Secret::new(v.string(&admin_scope, "pinata_token").unwrap_or_default()),
             pinata_gateway: v.string(&admin_scope, "pinata_gateway").unwrap_or_default(),
+            pinata_url: v.string_or(&admin_scope, "pinata_url", defaults::PINATA_URL),
             jvm_opts: v.string_or(&admin_scope, "admin_jvm_opts", defaults::ADMIN_JVM_OPTS),
             tls,
         },
@@ -606,6 +609,7 @@ fn read_settings(v: &mut Vars<'_>, topo: &Topology<'_>) -> Settings {
             fighter_dcv: v.string(&fighter_scope, "fighter_dcv").unwrap_or_default(),
             channel_sdk: v.string(&fighter_scope, "channel_sdk").unwrap_or_default(),
             python_proxy: v.string(&fighter_scope, "python_proxy").unwrap_or_default(),
+            python: v.string_or(&fighter_scope, "fighter_python", defaults::FIGHTER_PYTHON),
         },
         resources,
     }
@@ -708,5 +712,23 @@ fn check_ports(inv: &Inventory, org: &Organization, diags: &mut Vec<Diagnostic>)
             .at(span.as_ref())
             .hint(hint),
         );
+    }
+}
+
+/// The carrier's log level: 0 (silent) .. 5 (trace); unset means the default.
+fn verbosity_level(v: &mut Vars<'_>, scope: &[&str], level: u64) -> u8 {
+    match v.lookup(scope, "carrier_verbosity") {
+        None => defaults::CARRIER_VERBOSITY,
+        Some(var) if level > 5 => {
+            let d = Diagnostic::error(
+                Code::InvalidValue,
+                format!("`carrier_verbosity` must be 0..5, found {level}"),
+            )
+            .at(var.span.as_ref())
+            .hint("0 silent, 1 error, 2 warn, 3 info (default), 4 debug, 5 trace");
+            v.push(d);
+            defaults::CARRIER_VERBOSITY
+        }
+        Some(_) => level as u8,
     }
 }
