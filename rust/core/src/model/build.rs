@@ -406,6 +406,7 @@ fn read_organization(v: &mut Vars<'_>) -> Option<Organization> {
     let compute = fighters(Group::Compute, FighterKind::Compute, "compute_port");
 
     let settings = read_settings(v, &topo);
+    check_unquotable(v, &everyone);
     let cluster_name = v.string_or(&everyone, "cluster_name", defaults::CLUSTER_NAME);
     Some(Organization {
         cluster_name,
@@ -730,5 +731,68 @@ fn verbosity_level(v: &mut Vars<'_>, scope: &[&str], level: u64) -> u8 {
             defaults::CARRIER_VERBOSITY
         }
         Some(_) => level as u8,
+    }
+}
+
+/// Values that end up where no quoting can protect them: paths and names in the nginx site
+/// (nginx expands `$`), and values in the admin's Spring config (Spring expands `${...}`).
+fn check_unquotable(v: &mut Vars<'_>, scope: &[&str]) {
+    let path_char = |c: char| c.is_ascii_alphanumeric() || "/._-".contains(c);
+    let name_char = |c: char| c.is_ascii_alphanumeric() || ".-_*".contains(c);
+    type Rule<'r> = (&'r str, &'r dyn Fn(&str) -> bool, &'r str);
+    let rules: [Rule<'_>; 6] = [
+        (
+            "deploy_dir",
+            &|s| s.chars().all(path_char),
+            "letters, digits and / . _ - only (it is written into unit files and the nginx site)",
+        ),
+        (
+            "admin_server_name",
+            &|s| s.chars().all(name_char),
+            "a host name: letters, digits and . - _ * only",
+        ),
+        (
+            "admin_password",
+            &|s| !s.contains("${"),
+            "free of `${`, which Spring would expand as a placeholder",
+        ),
+        (
+            "amin_user",
+            &|s| !s.contains("${"),
+            "free of `${`, which Spring would expand as a placeholder",
+        ),
+        (
+            "pinata_token",
+            &|s| !s.contains("${"),
+            "free of `${`, which Spring would expand as a placeholder",
+        ),
+        (
+            "pinata_gateway",
+            &|s| !s.contains("${"),
+            "free of `${`, which Spring would expand as a placeholder",
+        ),
+    ];
+    for (key, ok, expected) in rules {
+        let Some(var) = v.lookup(scope, key) else {
+            continue;
+        };
+        if is_template(&var.value) {
+            continue;
+        }
+        let text = var.value.to_python_str();
+        if !ok(&text) {
+            // Never quote a secret's value back.
+            let shown = if crate::validate::is_secret_name(key) {
+                String::new()
+            } else {
+                format!(" ('{text}')")
+            };
+            let d = Diagnostic::error(
+                Code::InvalidValue,
+                format!("`{key}`{shown} must be {expected}"),
+            )
+            .at(var.span.as_ref());
+            v.push(d);
+        }
     }
 }
