@@ -65,7 +65,16 @@ pub fn http_server(
     chunked: bool,
     route: impl Fn(&str) -> (u16, String) + Send + Sync + 'static,
 ) -> SocketAddr {
-    serve(ip, 0, move |mut s| {
+    http_server_at(ip, 0, chunked, route)
+}
+
+pub fn http_server_at(
+    ip: Ipv4Addr,
+    port: u16,
+    chunked: bool,
+    route: impl Fn(&str) -> (u16, String) + Send + Sync + 'static,
+) -> SocketAddr {
+    serve(ip, port, move |mut s| {
         let Some(path) = read_request(&mut s) else {
             return;
         };
@@ -93,7 +102,11 @@ pub fn http_server(
 /// Answers the HTTP/2 preface with a SETTINGS frame (MAX_CONCURRENT_STREAMS = 100), like a
 /// gRPC server.
 pub fn h2_server(ip: Ipv4Addr) -> SocketAddr {
-    serve(ip, 0, |mut s| {
+    h2_server_at(ip, 0)
+}
+
+pub fn h2_server_at(ip: Ipv4Addr, port: u16) -> SocketAddr {
+    serve(ip, port, |mut s| {
         let mut buf = vec![0u8; 24 + 9];
         if s.read_exact(&mut buf).is_err() || !buf.starts_with(b"PRI * HTTP/2.0") {
             return;
@@ -145,7 +158,11 @@ pub struct ConsulState {
 /// A fake consul HTTP API (the endpoints the health checks use), answering chunked like
 /// Go's net/http does for streamed bodies.
 pub fn fake_consul(ip: Ipv4Addr, state: Arc<Mutex<ConsulState>>) -> SocketAddr {
-    http_server(ip, true, move |path| {
+    fake_consul_at(ip, 0, state)
+}
+
+pub fn fake_consul_at(ip: Ipv4Addr, port: u16, state: Arc<Mutex<ConsulState>>) -> SocketAddr {
+    http_server_at(ip, port, true, move |path| {
         let st = state.lock().expect("consul state").clone();
         let json = |v: serde_json::Value| (200, v.to_string());
         match path {
@@ -238,12 +255,28 @@ pub fn start_daemon(program: &str, args: &[&str], log: &Path, addr: SocketAddr) 
     }
 }
 
+/// A temporary directory removed when dropped (declare it before the daemons using it).
+pub struct TempDir(PathBuf);
+
+impl std::ops::Deref for TempDir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 /// A fresh temporary directory for one test.
-pub fn temp_dir(tag: &str) -> PathBuf {
+pub fn temp_dir(tag: &str) -> TempDir {
     let d = std::env::temp_dir().join(format!("metis-health-{tag}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).expect("temp dir");
-    d
+    TempDir(d)
 }
 
 pub fn host(name: &str, ip: Ipv4Addr) -> HostRef {
@@ -349,4 +382,131 @@ pub fn org_one_host(ip: Ipv4Addr, consul_http: u16) -> Organization {
 
 fn ip_s(s: &str) -> Ipv4Addr {
     ip(s)
+}
+
+/// Starts nginx in the foreground with `servers` (server blocks) inside a minimal `http {}`;
+/// `wait_for` is one of its listen addresses.
+pub fn start_nginx(dir: &Path, servers: &str, wait_for: SocketAddr) -> Daemon {
+    let d = dir.display();
+    let conf = format!(
+        "daemon off;\nmaster_process off;\npid {d}/nginx.pid;\nerror_log {d}/error.log;\n\
+         events {{ worker_connections 128; }}\n\
+         http {{\n access_log off;\n client_body_temp_path {d}/body;\n proxy_temp_path {d}/proxy;\n\
+         fastcgi_temp_path {d}/fastcgi;\n uwsgi_temp_path {d}/uwsgi;\n scgi_temp_path {d}/scgi;\n\
+         {servers}\n}}\n"
+    );
+    let path = dir.join("nginx.conf");
+    std::fs::write(&path, conf).expect("nginx.conf");
+    let p = path.display().to_string();
+    let prefix = format!("{d}/");
+    let err = format!("{d}/error.log");
+    start_daemon(
+        "nginx",
+        &["-p", &prefix, "-c", &p, "-e", &err],
+        &dir.join("nginx.out"),
+        wait_for,
+    )
+}
+
+/// A self-signed EC certificate for `name`: (cert, key) paths.
+pub fn self_signed(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    let st = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+        ])
+        .args(["-nodes", "-days", "1", "-subj", &format!("/CN={name}")])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("openssl (CI installs it)");
+    assert!(st.success(), "openssl req failed");
+    (cert, key)
+}
+
+/// Initialises a MariaDB datadir and starts `mariadbd` on `addr` (runs as root in CI).
+pub fn start_mariadb(dir: &Path, addr: SocketAddr) -> Daemon {
+    let data = dir.join("data");
+    let st = Command::new("mariadb-install-db")
+        .arg("--no-defaults")
+        .arg(format!("--datadir={}", data.display()))
+        .args([
+            "--auth-root-authentication-method=normal",
+            "--user=root",
+            "--skip-test-db",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("mariadb-install-db (CI installs mariadb-server)");
+    assert!(st.success(), "mariadb-install-db failed");
+    let d = dir.display();
+    start_daemon(
+        "mariadbd",
+        &[
+            "--no-defaults",
+            &format!("--datadir={}", data.display()),
+            &format!("--bind-address={}", addr.ip()),
+            &format!("--port={}", addr.port()),
+            &format!("--socket={d}/mysqld.sock"),
+            &format!("--pid-file={d}/mysqld.pid"),
+            "--user=root",
+            "--skip-name-resolve",
+            "--skip-log-bin",
+        ],
+        &dir.join("mariadbd.log"),
+        addr,
+    )
+}
+
+/// Starts an IceGrid registry (client endpoint `grid`) and a Glacier2 router (`router`)
+/// using it as locator, with null permissions verifiers.
+pub fn start_ice(dir: &Path, grid: SocketAddr, router: SocketAddr) -> (Daemon, Daemon) {
+    let (ip, gp, rp) = (grid.ip(), grid.port(), router.port());
+    let db = dir.join("lmdb");
+    std::fs::create_dir_all(&db).expect("lmdb dir");
+    let grid_cfg = format!(
+        "IceGrid.InstanceName=MetisTestGrid\n\
+         IceGrid.Registry.Client.Endpoints=tcp -h {ip} -p {gp}\n\
+         IceGrid.Registry.Server.Endpoints=tcp -h {ip}\n\
+         IceGrid.Registry.Internal.Endpoints=tcp -h {ip}\n\
+         IceGrid.Registry.LMDB.Path={}\n\
+         IceGrid.Registry.PermissionsVerifier=MetisTestGrid/NullPermissionsVerifier\n\
+         IceGrid.Registry.AdminPermissionsVerifier=MetisTestGrid/NullPermissionsVerifier\n\
+         IceGrid.Registry.DynamicRegistration=1\n",
+        db.display()
+    );
+    let router_cfg = format!(
+        "Glacier2.InstanceName=MetisTestGlacier2\n\
+         Glacier2.Client.Endpoints=tcp -h {} -p {rp}\n\
+         Glacier2.PermissionsVerifier=MetisTestGlacier2/NullPermissionsVerifier\n\
+         Glacier2.SessionTimeout=30\n\
+         Ice.Default.Locator=MetisTestGrid/Locator:tcp -h {ip} -p {gp}\n",
+        router.ip()
+    );
+    std::fs::write(dir.join("icegrid.cfg"), grid_cfg).expect("icegrid.cfg");
+    std::fs::write(dir.join("glacier2.cfg"), router_cfg).expect("glacier2.cfg");
+    let cfg = |f: &str| format!("--Ice.Config={}", dir.join(f).display());
+    let g = start_daemon(
+        "icegridregistry",
+        &[&cfg("icegrid.cfg")],
+        &dir.join("icegrid.log"),
+        grid,
+    );
+    let r = start_daemon(
+        "glacier2router",
+        &[&cfg("glacier2.cfg")],
+        &dir.join("glacier2.log"),
+        router,
+    );
+    (g, r)
 }
