@@ -1,5 +1,6 @@
 //! The `metis-deploy` command: parses arguments, calls metis-core, prints. No logic of its own.
 
+mod health_cmd;
 mod inventory_cmd;
 mod validate_cmd;
 
@@ -33,6 +34,8 @@ enum Command {
     Validate(validate_cmd::Args),
     /// Print the inventory as `ansible-inventory --list` does.
     Inventory(inventory_cmd::Args),
+    /// Check every service of the organisation at protocol level, concurrently.
+    Health(health_cmd::Args),
 }
 
 fn main() -> ExitCode {
@@ -50,6 +53,7 @@ fn main() -> ExitCode {
     let code = match cli.command {
         Command::Validate(args) => validate_cmd::run(args),
         Command::Inventory(args) => inventory_cmd::run(args),
+        Command::Health(args) => health_cmd::run(args),
     };
     ExitCode::from(code)
 }
