@@ -1,5 +1,6 @@
 //! The `metis-deploy` command: parses arguments, calls metis-core, prints. No logic of its own.
 
+mod health_cmd;
 mod input;
 mod inventory_cmd;
 mod render_cmd;
@@ -37,6 +38,8 @@ enum Command {
     Inventory(inventory_cmd::Args),
     /// Render every config file and unit of the organisation under --out DIR/<host>/.
     Render(render_cmd::Args),
+    /// Check every service of the organisation at protocol level, concurrently.
+    Health(health_cmd::Args),
 }
 
 fn main() -> ExitCode {
@@ -55,6 +58,7 @@ fn main() -> ExitCode {
         Command::Validate(args) => validate_cmd::run(args),
         Command::Inventory(args) => inventory_cmd::run(args),
         Command::Render(args) => render_cmd::run(args),
+        Command::Health(args) => health_cmd::run(args),
     };
     ExitCode::from(code)
 }
