@@ -4,7 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Real programs the rendered configs and the health checks are tested against.
-apt_packages=(nginx mariadb-server zeroc-icegrid zeroc-glacier2 openssh-server sudo systemd)
+apt_packages=(nginx mariadb-server zeroc-icegrid zeroc-glacier2 openssh-server sudo systemd openssl)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

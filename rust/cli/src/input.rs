@@ -1,8 +1,9 @@
 //! The inventory argument every subcommand takes, and loading it with the shared exit codes.
 
 use crate::exit;
-use metis_core::diag::Diagnostic;
+use metis_core::diag::{self, Diagnostic};
 use metis_core::inventory::{Inventory, LoadError};
+use metis_core::Organization;
 use std::path::PathBuf;
 
 #[derive(clap::Args)]
@@ -57,6 +58,34 @@ impl InventoryArgs {
                     })
                 });
                 Err(LoadFailure::Invalid(diags, inv))
+            }
+        }
+    }
+}
+
+impl InventoryArgs {
+    /// Loads the inventory and builds the organisation. Diagnostics (warnings included) go to
+    /// stderr; on failure the exit code to return is given back.
+    pub fn organization(&self, what: &str) -> Result<(Organization, Inventory), u8> {
+        let inv = match self.load() {
+            Ok(inv) => inv,
+            Err(LoadFailure::Usage(code)) => return Err(code),
+            Err(LoadFailure::Invalid(diags, inv)) => {
+                let text =
+                    diag::render_text(&diags, |f| inv.as_ref().and_then(|i| i.source_text(f)));
+                eprint!("{text}");
+                return Err(exit::FAILED);
+            }
+        };
+        let (org, diags) = metis_core::model::build::build(&inv);
+        if !diags.is_empty() {
+            eprint!("{}", diag::render_text(&diags, |f| inv.source_text(f)));
+        }
+        match org {
+            Some(org) => Ok((org, inv)),
+            None => {
+                eprintln!("error: not {what}: the inventory has errors");
+                Err(exit::FAILED)
             }
         }
     }

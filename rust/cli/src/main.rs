@@ -1,7 +1,9 @@
 //! The `metis-deploy` command: parses arguments, calls metis-core, prints. No logic of its own.
 
+mod health_cmd;
 mod input;
 mod inventory_cmd;
+mod render_cmd;
 mod validate_cmd;
 
 use clap::{Parser, Subcommand};
@@ -34,6 +36,10 @@ enum Command {
     Validate(validate_cmd::Args),
     /// Print the inventory as `ansible-inventory --list` does.
     Inventory(inventory_cmd::Args),
+    /// Render every config file and unit of the organisation under --out DIR/<host>/.
+    Render(render_cmd::Args),
+    /// Check every service of the organisation at protocol level, concurrently.
+    Health(health_cmd::Args),
 }
 
 fn main() -> ExitCode {
@@ -51,6 +57,8 @@ fn main() -> ExitCode {
     let code = match cli.command {
         Command::Validate(args) => validate_cmd::run(args),
         Command::Inventory(args) => inventory_cmd::run(args),
+        Command::Render(args) => render_cmd::run(args),
+        Command::Health(args) => health_cmd::run(args),
     };
     ExitCode::from(code)
 }

@@ -5,8 +5,10 @@
 //! rendered into config files and turned into health checks.
 
 pub mod diag;
+pub mod health;
 pub mod inventory;
 pub mod model;
+pub mod render;
 pub mod validate;
 pub mod value;
 

@@ -406,6 +406,7 @@ fn read_organization(v: &mut Vars<'_>) -> Option<Organization> {
     let compute = fighters(Group::Compute, FighterKind::Compute, "compute_port");
 
     let settings = read_settings(v, &topo);
+    check_unquotable(v, &everyone);
     let cluster_name = v.string_or(&everyone, "cluster_name", defaults::CLUSTER_NAME);
     Some(Organization {
         cluster_name,
@@ -583,7 +584,9 @@ fn read_settings(v: &mut Vars<'_>, topo: &Topology<'_>) -> Settings {
         );
     }
 
+    let verbosity = v.non_negative(&carrier_scope, "carrier_verbosity", "log level 0..5");
     Settings {
+        carrier_verbosity: verbosity_level(v, &carrier_scope, verbosity),
         deploy_dir,
         service_user,
         service_manager,
@@ -593,6 +596,7 @@ fn read_settings(v: &mut Vars<'_>, topo: &Topology<'_>) -> Settings {
             db_password,
             pinata_token: Secret::new(v.string(&admin_scope, "pinata_token").unwrap_or_default()),
             pinata_gateway: v.string(&admin_scope, "pinata_gateway").unwrap_or_default(),
+            pinata_url: v.string_or(&admin_scope, "pinata_url", defaults::PINATA_URL),
             jvm_opts: v.string_or(&admin_scope, "admin_jvm_opts", defaults::ADMIN_JVM_OPTS),
             tls,
         },
@@ -606,6 +610,7 @@ fn read_settings(v: &mut Vars<'_>, topo: &Topology<'_>) -> Settings {
             fighter_dcv: v.string(&fighter_scope, "fighter_dcv").unwrap_or_default(),
             channel_sdk: v.string(&fighter_scope, "channel_sdk").unwrap_or_default(),
             python_proxy: v.string(&fighter_scope, "python_proxy").unwrap_or_default(),
+            python: v.string_or(&fighter_scope, "fighter_python", defaults::FIGHTER_PYTHON),
         },
         resources,
     }
@@ -708,5 +713,86 @@ fn check_ports(inv: &Inventory, org: &Organization, diags: &mut Vec<Diagnostic>)
             .at(span.as_ref())
             .hint(hint),
         );
+    }
+}
+
+/// The carrier's log level: 0 (silent) .. 5 (trace); unset means the default.
+fn verbosity_level(v: &mut Vars<'_>, scope: &[&str], level: u64) -> u8 {
+    match v.lookup(scope, "carrier_verbosity") {
+        None => defaults::CARRIER_VERBOSITY,
+        Some(var) if level > 5 => {
+            let d = Diagnostic::error(
+                Code::InvalidValue,
+                format!("`carrier_verbosity` must be 0..5, found {level}"),
+            )
+            .at(var.span.as_ref())
+            .hint("0 silent, 1 error, 2 warn, 3 info (default), 4 debug, 5 trace");
+            v.push(d);
+            defaults::CARRIER_VERBOSITY
+        }
+        Some(_) => level as u8,
+    }
+}
+
+/// Values that end up where no quoting can protect them: paths and names in the nginx site
+/// (nginx expands `$`), and values in the admin's Spring config (Spring expands `${...}`).
+fn check_unquotable(v: &mut Vars<'_>, scope: &[&str]) {
+    let path_char = |c: char| c.is_ascii_alphanumeric() || "/._-".contains(c);
+    let name_char = |c: char| c.is_ascii_alphanumeric() || ".-_*".contains(c);
+    type Rule<'r> = (&'r str, &'r dyn Fn(&str) -> bool, &'r str);
+    let rules: [Rule<'_>; 6] = [
+        (
+            "deploy_dir",
+            &|s| s.chars().all(path_char),
+            "letters, digits and / . _ - only (it is written into unit files and the nginx site)",
+        ),
+        (
+            "admin_server_name",
+            &|s| s.chars().all(name_char),
+            "a host name: letters, digits and . - _ * only",
+        ),
+        (
+            "admin_password",
+            &|s| !s.contains("${"),
+            "free of `${`, which Spring would expand as a placeholder",
+        ),
+        (
+            "amin_user",
+            &|s| !s.contains("${"),
+            "free of `${`, which Spring would expand as a placeholder",
+        ),
+        (
+            "pinata_token",
+            &|s| !s.contains("${"),
+            "free of `${`, which Spring would expand as a placeholder",
+        ),
+        (
+            "pinata_gateway",
+            &|s| !s.contains("${"),
+            "free of `${`, which Spring would expand as a placeholder",
+        ),
+    ];
+    for (key, ok, expected) in rules {
+        let Some(var) = v.lookup(scope, key) else {
+            continue;
+        };
+        if is_template(&var.value) {
+            continue;
+        }
+        let text = var.value.to_python_str();
+        if !ok(&text) {
+            // Never quote a secret's value back.
+            let shown = if crate::validate::is_secret_name(key) {
+                String::new()
+            } else {
+                format!(" ('{text}')")
+            };
+            let d = Diagnostic::error(
+                Code::InvalidValue,
+                format!("`{key}`{shown} must be {expected}"),
+            )
+            .at(var.span.as_ref());
+            v.push(d);
+        }
     }
 }

@@ -19,6 +19,8 @@ pub const NGINX_HTTPS_PORT: u16 = 443;
 pub const MYSQL_PORT: u16 = 3306;
 /// The admin's database (created from admin.sql).
 pub const ADMIN_DATABASE: &str = "datum_admin";
+/// The database server's time zone (upstream sets +0:00).
+pub const MYSQL_TIME_ZONE: &str = "+00:00";
 pub const ADMIN_DB_USER: &str = "datum_admin";
 /// Valid for Java 9+ (upstream's CMS/ParNew flags are rejected by modern JDKs).
 pub const ADMIN_JVM_OPTS: &str = "-Xms512m -Xmx1g -XX:+UseG1GC";
@@ -54,3 +56,53 @@ pub const CONSUL_COMPUTE_SERVICE: &str = "jobService";
 pub const CHAIN_RPC_URL: &str = "ws://127.0.0.1:6790";
 pub const CHAIN_ID: i64 = 210309;
 pub const CHAIN_HRP: &str = "lat";
+
+// ---- Rendering (render/): values services get when the inventory has no setting for them ----
+
+/// `carrier_verbosity`: 3 = info.
+pub const CARRIER_VERBOSITY: u8 = 3;
+/// `pinata_url`: the pinning API of the admin's IPFS uploads.
+pub const PINATA_URL: &str = "https://api.pinata.cloud";
+/// `fighter_python`: relative paths are taken from `deploy_dir` (upstream installs miniconda there).
+pub const FIGHTER_PYTHON: &str = "miniconda3/bin/python";
+/// Python module each fighter runs (`python -u -m <module> <config>`).
+pub const DATA_MODULE: &str = "fighter_project.data_svc.main";
+pub const COMPUTE_MODULE: &str = "fighter_project.compute_svc.main";
+pub const FIGHTER_THREAD_POOL_SIZE: u32 = 10;
+/// Consul tags the fighters register with (names: [`CONSUL_DATA_SERVICE`], [`CONSUL_COMPUTE_SERVICE`]).
+pub const CONSUL_DATA_TAG: &str = "data";
+pub const CONSUL_COMPUTE_TAG: &str = "job";
+/// Interval of the consul checks services register.
+pub const CONSUL_CHECK_INTERVAL: &str = "10s";
+
+/// Binaries installed by Debian packages.
+pub const JAVA_BIN: &str = "/usr/bin/java";
+pub const ICEGRIDREGISTRY_BIN: &str = "/usr/bin/icegridregistry";
+pub const GLACIER2ROUTER_BIN: &str = "/usr/bin/glacier2router";
+/// Ice instance names (Ice's own defaults, which the fighters' locator strings assume).
+pub const ICEGRID_INSTANCE: &str = "IceGrid";
+pub const GLACIER2_INSTANCE: &str = "Glacier2";
+/// Glacier2.SessionTimeout, seconds.
+pub const GLACIER2_SESSION_TIMEOUT_SECS: u32 = 60;
+/// Certificate files of `ice_protocol=ssl`, in `<deploy_dir>/ice_via/certs/` (PEM).
+pub const ICE_SSL_CA_FILE: &str = "ca.pem";
+pub const ICE_SSL_CERT_FILE: &str = "server.pem";
+pub const ICE_SSL_KEY_FILE: &str = "server.key";
+
+/// The admin's Spring profile (`--spring.profiles.active`) and so its config file name.
+pub const ADMIN_SPRING_PROFILE: &str = "admin";
+/// The admin's context path, proxied by nginx and used by its health check.
+pub const ADMIN_CONTEXT_PATH: &str = "/datum-admin";
+/// JDBC URL parameters of the admin's datasource.
+pub const ADMIN_JDBC_PARAMS: &str =
+    "useUnicode=true&characterEncoding=utf8&serverTimezone=UTC&useSSL=false&allowPublicKeyRetrieval=true";
+
+/// Where Debian's nginx and MariaDB read the snippets metis-deploy renders.
+pub const NGINX_SITE_FILE: &str = "/etc/nginx/conf.d/metis-admin.conf";
+pub const MYSQL_CONF_FILE: &str = "/etc/mysql/mariadb.conf.d/60-metis.cnf";
+/// Where the rendered units go (`metis-<service>.service`).
+pub const SYSTEMD_UNIT_DIR: &str = "/etc/systemd/system";
+pub const UNIT_PREFIX: &str = "metis-";
+pub const UNIT_LIMIT_NOFILE: u32 = 65536;
+pub const UNIT_TIMEOUT_STOP_SECS: u32 = 30;
+pub const UNIT_RESTART_SEC: u32 = 5;

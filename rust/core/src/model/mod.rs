@@ -269,6 +269,8 @@ pub struct AdminSettings {
     pub db_password: Secret,
     pub pinata_token: Secret,
     pub pinata_gateway: String,
+    /// `pinata_url`: the pinning API the admin uploads to (default [`defaults::PINATA_URL`]).
+    pub pinata_url: String,
     /// JVM options for `java <opts> -jar admin.jar`, valid for the installed JDK.
     pub jvm_opts: String,
     /// `None` when `enable_tls` is off.
@@ -313,6 +315,9 @@ pub struct FighterSettings {
     pub channel_sdk: String,
     /// pip index option, e.g. `-i https://...` (upstream's `python_proxy`).
     pub python_proxy: String,
+    /// `fighter_python`: the interpreter the fighters run under; a relative path is taken from
+    /// `deploy_dir` (default [`defaults::FIGHTER_PYTHON`]).
+    pub python: String,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -320,6 +325,8 @@ pub struct Settings {
     pub deploy_dir: String,
     pub service_user: String,
     pub service_manager: ServiceManager,
+    /// `carrier_verbosity`: the carrier's log level 0..5 (default [`defaults::CARRIER_VERBOSITY`]).
+    pub carrier_verbosity: u8,
     pub admin: AdminSettings,
     pub chain: ChainSettings,
     pub storage: Option<StorageAddr>,

@@ -1,0 +1,225 @@
+//! Health checks: every service of the organisation checked at protocol level, concurrently.
+//!
+//! [`plan`] turns an [`Organization`](crate::Organization) (its port table and settings) into a
+//! list of [`Check`]s; [`run`] runs them all at once on a small tokio runtime of its own, each
+//! bounded by a timeout (and, with `wait`, retried until they pass or a deadline), and returns a
+//! [`Report`]. [`render_table`] prints a report grouped by host and service.
+//!
+//! Callers (the CLI, the Python binding) only call blocking functions: no async in the API.
+
+mod plan;
+mod probe;
+mod render;
+mod run;
+
+pub use plan::plan;
+pub use render::render_table;
+pub use run::run;
+
+use crate::model::{HostRef, Service};
+use serde::{Serialize, Serializer};
+use std::fmt;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// Which checks to plan: empty lists mean "all".
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Filter {
+    pub services: Vec<Service>,
+    /// Host names or IPv4 addresses, as in the inventory.
+    pub hosts: Vec<String>,
+}
+
+impl Filter {
+    pub fn matches(&self, host: &HostRef, service: Service) -> bool {
+        (self.services.is_empty() || self.services.contains(&service))
+            && (self.hosts.is_empty()
+                || self
+                    .hosts
+                    .iter()
+                    .any(|h| *h == host.name || *h == host.ip.to_string()))
+    }
+}
+
+/// One check of one service on one host.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Check {
+    pub host: HostRef,
+    pub service: Service,
+    /// Short, stable name of the check within its service ("http api", "leader", "greeting"...).
+    pub name: String,
+    pub kind: CheckKind,
+}
+
+/// What a check does, at which address.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CheckKind {
+    /// The port accepts a TCP connection.
+    Tcp { addr: SocketAddr },
+    /// `GET path` over HTTP/1.1 answers 200.
+    Http { addr: SocketAddr, path: String },
+    /// The server sends an Ice validate-connection message on connect.
+    IceValidate { addr: SocketAddr },
+    /// The server answers a TLS ClientHello with a ServerHello (no certificate verification).
+    TlsHello {
+        addr: SocketAddr,
+        server_name: Option<String>,
+    },
+    /// The server sends a MySQL/MariaDB initial handshake (protocol version 10). No login.
+    MysqlGreeting { addr: SocketAddr },
+    /// The port speaks HTTP/2 (gRPC): the client preface is answered with a SETTINGS frame.
+    Http2 { addr: SocketAddr },
+    /// Every agent's `/v1/status/leader` names the same, non-empty leader.
+    ConsulLeader { agents: Vec<SocketAddr> },
+    /// `/v1/status/peers` on `agent` lists `expected` raft peers.
+    ConsulPeers { agent: SocketAddr, expected: usize },
+    /// `GET /v1/kv/<key>?raw` on `agent` returns `expected`.
+    ConsulKv {
+        agent: SocketAddr,
+        key: String,
+        expected: String,
+    },
+    /// A service named `name` is registered on `agent` (agent-local: `/v1/agent/services`)
+    /// and all its checks pass (`/v1/agent/checks`). When `address` is set, the instance
+    /// registered with that address and port is the one checked.
+    ConsulService {
+        agent: SocketAddr,
+        name: String,
+        address: Option<SocketAddr>,
+    },
+}
+
+impl CheckKind {
+    /// What a passing check sees, for messages ("expected <this>, got ...").
+    pub fn expectation(&self) -> String {
+        match self {
+            CheckKind::Tcp { addr } => format!("a TCP connection to {addr}"),
+            CheckKind::Http { addr, path } => format!("HTTP 200 from GET http://{addr}{path}"),
+            CheckKind::IceValidate { addr } => {
+                format!("an Ice validate-connection message from {addr}")
+            }
+            CheckKind::TlsHello { addr, .. } => format!("a TLS ServerHello from {addr}"),
+            CheckKind::MysqlGreeting { addr } => format!("a MySQL server greeting from {addr}"),
+            CheckKind::Http2 { addr } => format!("an HTTP/2 SETTINGS frame from {addr}"),
+            CheckKind::ConsulLeader { agents } => {
+                format!(
+                    "a raft leader agreed by all {} consul agent(s)",
+                    agents.len()
+                )
+            }
+            CheckKind::ConsulPeers { agent, expected } => {
+                format!("{expected} raft peer(s) from consul at {agent}")
+            }
+            CheckKind::ConsulKv {
+                agent,
+                key,
+                expected,
+            } => format!("consul key {key} = '{expected}' at {agent}"),
+            CheckKind::ConsulService { agent, name, .. } => {
+                format!("{name} registered with passing checks on the consul agent at {agent}")
+            }
+        }
+    }
+}
+
+/// How a check ended. Each failure kind is distinct so callers can tell "not running" from
+/// "something else is listening there" from "running but unhappy".
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Ok,
+    /// Connection refused: nothing listens on the port.
+    Refused,
+    /// No connection or no (complete) answer within the timeout.
+    Timeout,
+    /// Something answered, but not in the expected protocol (e.g. HTTP where Ice was expected).
+    WrongProtocol,
+    /// The HTTP server answered with a status other than the expected one.
+    HttpStatus,
+    /// The right protocol answered, with the wrong content: no leader, a missing or different
+    /// KV value, a service not registered or failing its checks, a MySQL error packet...
+    Unexpected,
+    /// Any other I/O error (unreachable network, connection reset...).
+    Error,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Ok => "ok",
+            Outcome::Refused => "refused",
+            Outcome::Timeout => "timeout",
+            Outcome::WrongProtocol => "wrong-protocol",
+            Outcome::HttpStatus => "http-status",
+            Outcome::Unexpected => "unexpected",
+            Outcome::Error => "error",
+        }
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// When and how long to check.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RunOptions {
+    /// Bound of one attempt of one check.
+    pub timeout: Duration,
+    /// Retry failing checks (backoff 250 ms doubling to 1 s) until all pass or this much time
+    /// has passed; `None`: one attempt each.
+    pub wait: Option<Duration>,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            timeout: Duration::from_secs(3),
+            wait: None,
+        }
+    }
+}
+
+/// The result of one check. Serialises to
+/// `{"host","service","check","ok","detail","elapsed_ms"}` (`outcome` and the host's address
+/// are available to Rust callers only).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CheckResult {
+    #[serde(serialize_with = "host_name")]
+    pub host: HostRef,
+    #[serde(serialize_with = "service_name")]
+    pub service: Service,
+    pub check: String,
+    pub ok: bool,
+    pub detail: String,
+    /// From the start of the run to this check's final attempt's end.
+    pub elapsed_ms: u64,
+    #[serde(skip)]
+    pub outcome: Outcome,
+    /// How many attempts were made (more than 1 only with `wait`).
+    #[serde(skip)]
+    pub attempts: u32,
+}
+
+/// All results, in plan order. `healthy` is true when every check passed.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Report {
+    pub healthy: bool,
+    pub checks: Vec<CheckResult>,
+}
+
+impl Report {
+    pub fn failed(&self) -> impl Iterator<Item = &CheckResult> {
+        self.checks.iter().filter(|c| !c.ok)
+    }
+}
+
+fn host_name<S: Serializer>(h: &HostRef, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&h.name)
+}
+
+fn service_name<S: Serializer>(svc: &Service, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(svc.name())
+}

@@ -1,0 +1,194 @@
+//! Every config file, nginx site, database snippet and systemd unit of an organisation, rendered
+//! from the typed [`Organization`]: what is validated is exactly what is written.
+//!
+//! Rendering is pure and deterministic: the same organisation gives byte-identical files, in the
+//! same order (start order of the services, then a fixed order within each service).
+
+mod admin;
+mod carrier;
+mod consul;
+pub mod emit;
+mod fighter;
+mod ice;
+pub mod keys;
+pub mod layout;
+mod systemd;
+
+use crate::model::{Group, HostRef, Organization, Service, ServiceManager};
+use sha2::{Digest, Sha256};
+use std::fmt::Write;
+
+pub use layout::Layout;
+
+/// File mode of a file that holds a secret (password, token, key).
+pub const SECRET_MODE: u32 = 0o600;
+/// File mode of every other rendered file.
+pub const PUBLIC_MODE: u32 = 0o644;
+
+/// One file to write on one host.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RenderedFile {
+    /// The inventory host name.
+    pub host: String,
+    pub service: Service,
+    /// Absolute path on the host.
+    pub path: String,
+    pub mode: u32,
+    /// Holds a secret: written 0600, never shown in diffs or logs.
+    pub secret: bool,
+    pub content: String,
+}
+
+impl RenderedFile {
+    fn new(host: &HostRef, service: Service, path: String, content: String) -> Self {
+        RenderedFile {
+            host: host.name.clone(),
+            service,
+            path,
+            mode: PUBLIC_MODE,
+            secret: false,
+            content,
+        }
+    }
+
+    fn secret(mut self) -> Self {
+        self.secret = true;
+        self.mode = SECRET_MODE;
+        self
+    }
+
+    /// Lower-case hex SHA-256 of the content.
+    pub fn sha256(&self) -> String {
+        let digest = Sha256::digest(self.content.as_bytes());
+        let mut out = String::with_capacity(64);
+        for b in digest {
+            let _ = write!(out, "{b:02x}");
+        }
+        out
+    }
+}
+
+/// Every file of the services of enabled groups placed on `host` (an inventory host name), in
+/// start order. Empty for an unknown host.
+pub fn render_host(org: &Organization, host: &str) -> Vec<RenderedFile> {
+    let mut out = Vec::new();
+    for (h, service) in org.placements() {
+        if h.name == host && org.is_enabled(service.group()) {
+            render_service(org, h, service, &mut out);
+        }
+    }
+    out
+}
+
+/// Every file of every host, host by host in [`Organization::hosts`] order.
+pub fn render_all(org: &Organization) -> Vec<RenderedFile> {
+    let mut out = Vec::new();
+    for (h, service) in org.placements() {
+        if org.is_enabled(service.group()) {
+            render_service(org, h, service, &mut out);
+        }
+    }
+    // Group by host (stable: keeps start order within a host).
+    let order: std::collections::HashMap<&str, usize> = org
+        .hosts()
+        .iter()
+        .enumerate()
+        .map(|(i, h)| (h.name.as_str(), i))
+        .collect();
+    out.sort_by_key(|f| order.get(f.host.as_str()).copied());
+    out
+}
+
+/// Whether services get systemd units (`service_manager` auto or systemd).
+fn wants_units(org: &Organization) -> bool {
+    org.settings.service_manager != ServiceManager::Process
+}
+
+fn render_service(
+    org: &Organization,
+    host: &HostRef,
+    service: Service,
+    out: &mut Vec<RenderedFile>,
+) {
+    let lay = Layout::new(&org.settings);
+    let units = wants_units(org);
+    match service {
+        Service::Consul => {
+            if let Some(node) = org.consul.iter().find(|n| n.host == *host) {
+                out.push(consul::config(org, &lay, node));
+                if units {
+                    out.push(systemd::unit(org, &lay, host, service));
+                }
+            }
+        }
+        Service::Carrier => {
+            if let Some(node) = org.carrier.as_ref().filter(|n| n.host == *host) {
+                out.push(carrier::config(org, &lay, node));
+                if units {
+                    out.push(systemd::unit(org, &lay, host, service));
+                }
+            }
+        }
+        Service::IceGrid | Service::Glacier2 => {
+            if let Some(node) = org.ice_via.as_ref().filter(|n| n.host == *host) {
+                out.push(if service == Service::IceGrid {
+                    ice::icegrid(&lay, node)
+                } else {
+                    ice::glacier2(&lay, node)
+                });
+                if units {
+                    out.push(systemd::unit(org, &lay, host, service));
+                }
+            }
+        }
+        Service::Mysql => {
+            if let Some(node) = org.admin.iter().find(|n| n.host == *host) {
+                out.push(admin::mysql(node));
+            }
+        }
+        Service::Admin => {
+            if let Some(node) = org.admin.iter().find(|n| n.host == *host) {
+                out.push(admin::application(org, &lay, node));
+                if units {
+                    out.push(systemd::unit(org, &lay, host, service));
+                }
+            }
+        }
+        Service::Nginx => {
+            if let Some(node) = org.admin.iter().find(|n| n.host == *host) {
+                out.push(admin::nginx_site(org, &lay, node));
+            }
+        }
+        Service::Data | Service::Compute => {
+            let nodes = if service == Service::Data {
+                &org.data
+            } else {
+                &org.compute
+            };
+            if let Some(node) = nodes.iter().find(|n| n.host == *host) {
+                out.push(fighter::config(org, &lay, node));
+                if units {
+                    out.push(systemd::unit(org, &lay, host, service));
+                }
+            }
+        }
+    }
+}
+
+/// The consul agent services register with: the first consul host's IP and http port.
+fn first_consul(org: &Organization) -> (String, u16) {
+    match org.first_consul() {
+        Some(c) => (c.host.ip.to_string(), c.ports.http),
+        // An organisation without consul is refused by validation; render something inert.
+        None => (String::new(), 0),
+    }
+}
+
+/// The group of a service, for resource settings.
+fn resources(org: &Organization, group: Group) -> crate::model::Resources {
+    org.settings
+        .resources
+        .get(&group)
+        .copied()
+        .unwrap_or_default()
+}
