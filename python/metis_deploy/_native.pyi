@@ -67,9 +67,14 @@ def health(
     *,
     wait: bool = False,
     timeout: float = 60.0,
+    check_timeout: float = 3.0,
     from_json: bool = False,
 ) -> dict[str, Any]:
-    """Runs the health checks of ``hosts``/``services`` (all when None); releases the GIL."""
+    """Runs the health checks of ``hosts``/``services`` (all when None), concurrently and without
+    holding the GIL. With ``wait``, retries failing checks until all pass or ``timeout`` seconds
+    passed; each attempt is bounded by ``check_timeout``. Returns ``{"healthy": bool, "checks":
+    [{"host", "address", "service", "check", "ok", "outcome", "detail", "elapsed_ms",
+    "attempts"}], "table": str}``."""
 
 def parse_inventory(
     path: str | os.PathLike[str], *, from_json: bool = False

@@ -88,6 +88,7 @@ def test_render_host_must_be_str(example: pathlib.Path) -> None:
     [
         ({"timeout": -1}, md.InvalidValueError),
         ({"timeout": float("nan")}, md.InvalidValueError),
+        ({"check_timeout": 0}, md.InvalidValueError),
         ({"services": ["nosuch"]}, md.InvalidValueError),
         ({"hosts": 5}, md.InvalidTypeError),
         ({"services": [1]}, md.InvalidTypeError),
@@ -159,3 +160,42 @@ def test_render_refuses_bad_inventory(needs_renderer, example: pathlib.Path, tmp
     with pytest.raises(md.InventoryError) as info:
         md.render(bad, "127.0.1.4")
     assert info.value.errors and info.value.line
+
+
+def test_health_report(needs_ini_reader, example: pathlib.Path) -> None:
+    # Nothing runs on the sandbox addresses here: every check fails fast, none raises.
+    report = md.health(example, services=["consul"], check_timeout=0.5, timeout=1)
+    assert report["healthy"] is False
+    assert report["checks"]
+    for c in report["checks"]:
+        assert c["service"] == "consul" and c["ok"] is False
+        assert {"host", "address", "check", "outcome", "detail", "elapsed_ms", "attempts"} <= set(c)
+    assert "consul" in report["table"]
+
+
+def test_health_unknown_host(needs_ini_reader, example: pathlib.Path) -> None:
+    with pytest.raises(md.UnknownHostError):
+        md.health(example, hosts=["10.9.9.9"])
+
+
+def test_health_releases_the_gil(needs_ini_reader, example: pathlib.Path) -> None:
+    import threading
+    import time
+
+    ticks = 0
+    done = threading.Event()
+
+    def count() -> None:
+        nonlocal ticks
+        while not done.is_set():
+            ticks += 1
+            time.sleep(0.001)
+
+    t = threading.Thread(target=count)
+    t.start()
+    try:
+        md.health(example, services=["carrier"], check_timeout=0.3, timeout=0.6, wait=True)
+    finally:
+        done.set()
+        t.join()
+    assert ticks > 50

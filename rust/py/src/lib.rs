@@ -8,11 +8,13 @@ mod convert;
 mod errors;
 mod types;
 
+use metis_core::health as core_health;
 use metis_core::inventory::{Inventory, LoadError};
 use metis_core::model::{build, Organization, Service};
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyMapping, PyString};
+use pyo3::types::{PyDict, PyList, PyMapping, PyString};
 use std::path::PathBuf;
+use std::time::Duration;
 use types::{Diagnostic, RenderedFile};
 
 /// What the `inventory` argument names: a file, or Ansible's resolved groups and hostvars.
@@ -121,17 +123,25 @@ fn render(
     let host: String = host
         .extract()
         .map_err(|_| errors::invalid_type(py, "host must be a str (an inventory host name)"))?;
-    let (inv, _org, _diags) = organization(py, inventory, from_json)?;
+    let (inv, org, _diags) = organization(py, inventory, from_json)?;
     if !inv.hosts.contains_key(&host) {
         return Err(errors::unknown_host(
             py,
             format!("host {host:?} is not in the inventory"),
         ));
     }
-    Err(errors::not_available(
-        py,
-        "rendering config files (metis_core::render::render_host)",
-    ))
+    let files = py.allow_threads(|| metis_core::render::render_host(&org, &host));
+    Ok(files
+        .into_iter()
+        .map(|f| RenderedFile {
+            host: f.host,
+            service: f.service.name().to_string(),
+            path: f.path,
+            mode: f.mode,
+            secret: f.secret,
+            content: f.content,
+        })
+        .collect())
 }
 
 /// A list of names (a single str counts as one name), or None.
@@ -147,29 +157,38 @@ fn names(arg: Option<&Bound<'_, PyAny>>, what: &str) -> PyResult<Option<Vec<Stri
     })
 }
 
-/// Runs the health checks of the given hosts and services (all when None).
+/// Runs the health checks of the given hosts and services (all when None), concurrently, without
+/// holding the GIL. With `wait`, failing checks are retried until all pass or `timeout` seconds
+/// have passed; each attempt is bounded by `check_timeout` seconds.
 #[pyfunction]
-#[pyo3(signature = (inventory, hosts = None, services = None, *, wait = false, timeout = 60.0, from_json = false))]
-fn health(
-    py: Python<'_>,
-    inventory: &Bound<'_, PyAny>,
-    hosts: Option<&Bound<'_, PyAny>>,
-    services: Option<&Bound<'_, PyAny>>,
+#[pyo3(signature = (inventory, hosts = None, services = None, *, wait = false, timeout = 60.0, check_timeout = 3.0, from_json = false))]
+#[allow(clippy::too_many_arguments)]
+fn health<'py>(
+    py: Python<'py>,
+    inventory: &Bound<'py, PyAny>,
+    hosts: Option<&Bound<'py, PyAny>>,
+    services: Option<&Bound<'py, PyAny>>,
     wait: bool,
     timeout: f64,
+    check_timeout: f64,
     from_json: bool,
-) -> PyResult<Py<PyDict>> {
-    if !(timeout.is_finite() && timeout > 0.0) {
-        return Err(errors::invalid_value(
-            py,
-            format!("timeout must be a positive number of seconds, not {timeout}"),
-        ));
-    }
-    let hosts = names(hosts, "hosts")?;
-    let services = names(services, "services")?;
+) -> PyResult<Bound<'py, PyDict>> {
+    let seconds = |value: f64, what: &str| -> PyResult<Duration> {
+        if value.is_finite() && value > 0.0 && value < 1e9 {
+            Ok(Duration::from_secs_f64(value))
+        } else {
+            Err(errors::invalid_value(
+                py,
+                format!("{what} must be a positive number of seconds, not {value}"),
+            ))
+        }
+    };
+    let total = seconds(timeout, "timeout")?;
+    let attempt = seconds(check_timeout, "check_timeout")?.min(total);
+    let hosts = names(hosts, "hosts")?.unwrap_or_default();
     let mut wanted = Vec::new();
-    for s in services.iter().flatten() {
-        match Service::from_name(s) {
+    for s in names(services, "services")?.unwrap_or_default() {
+        match Service::from_name(&s) {
             Some(svc) => wanted.push(svc),
             None => {
                 let known: Vec<&str> = Service::ALL.iter().map(|s| s.name()).collect();
@@ -180,20 +199,47 @@ fn health(
             }
         }
     }
-    let (inv, _org, _diags) = organization(py, inventory, from_json)?;
-    for h in hosts.iter().flatten() {
-        if !inv.hosts.contains_key(h) {
+    let (inv, org, _diags) = organization(py, inventory, from_json)?;
+    for h in &hosts {
+        let known = inv.hosts.contains_key(h) || org.hosts().iter().any(|x| x.ip.to_string() == *h);
+        if !known {
             return Err(errors::unknown_host(
                 py,
                 format!("host {h:?} is not in the inventory"),
             ));
         }
     }
-    let _ = (wait, wanted);
-    Err(errors::not_available(
-        py,
-        "health checks (metis_core::health::run)",
-    ))
+    let filter = core_health::Filter {
+        services: wanted,
+        hosts,
+    };
+    let opts = core_health::RunOptions {
+        timeout: attempt,
+        wait: wait.then_some(total),
+    };
+    let report = py.allow_threads(|| {
+        let checks = core_health::plan(&org, &filter);
+        core_health::run(&checks, opts)
+    });
+    let checks = PyList::empty(py);
+    for c in &report.checks {
+        let d = PyDict::new(py);
+        d.set_item("host", &c.host.name)?;
+        d.set_item("address", c.host.ip.to_string())?;
+        d.set_item("service", c.service.name())?;
+        d.set_item("check", &c.check)?;
+        d.set_item("ok", c.ok)?;
+        d.set_item("outcome", c.outcome.as_str())?;
+        d.set_item("detail", &c.detail)?;
+        d.set_item("elapsed_ms", c.elapsed_ms)?;
+        d.set_item("attempts", c.attempts)?;
+        checks.append(d)?;
+    }
+    let out = PyDict::new(py);
+    out.set_item("healthy", report.healthy)?;
+    out.set_item("checks", checks)?;
+    out.set_item("table", core_health::render_table(&report))?;
+    Ok(out)
 }
 
 /// Reads an inventory file as Ansible does and returns what plugins see:
