@@ -157,7 +157,6 @@ class ActionModule(ActionBase):
             "mode": f.mode_octal,
             "backup": args["backup"],
             "follow": True,
-            "_original_basename": os.path.basename(dest),
         }
         for key in ("owner", "group"):
             if args[key] is not None:
@@ -189,7 +188,8 @@ class ActionModule(ActionBase):
             if not d:
                 continue
             d = dict(d)
-            d.setdefault("before_header", dest)
-            d.setdefault("after_header", dest)
+            # copy names its local temporary file as "after": name the destination instead.
+            d["before_header"] = dest
+            d["after_header"] = dest
             out.append(d)
         return out
