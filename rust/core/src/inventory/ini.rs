@@ -52,18 +52,10 @@ fn is_word(c: char) -> bool {
     c == '_' || c.is_alphanumeric()
 }
 
-/// `to_safe_group_name(name, force=True)`: `^[\d\W]|[^\w]` replaced by `_`.
+/// `to_safe_group_name(name)` as the INI plugin calls it: with Ansible's default
+/// `TRANSFORM_INVALID_GROUP_CHARS = never`, names are kept as written (Ansible only warns).
 pub fn safe_group_name(name: &str) -> String {
-    name.chars()
-        .enumerate()
-        .map(|(i, c)| {
-            if !is_word(c) || (i == 0 && c.is_numeric()) {
-                '_'
-            } else {
-                c
-            }
-        })
-        .collect()
+    name.to_string()
 }
 
 /// `\s*(?:#.*)?$`

@@ -42,9 +42,16 @@ pub const INTERNAL_STATIC_VARS: &[&str] = &[
 ];
 
 /// A Python value as ansible-inventory's JSON encoder prints it. Non-finite floats (which Python
-/// prints as the non-JSON `Infinity`/`NaN`) become null; ints beyond 64 bits become floats (use
-/// [`write_json`] for exact text).
+/// prints as the non-JSON `Infinity`/`NaN`) become null and ints beyond 64 bits become floats:
+/// [`Inventory::to_list_json_string`] prints both exactly.
 pub fn value_to_json(v: &Value) -> Json {
+    to_json(v, false)
+}
+
+/// Marks a number `serde_json::Value` cannot hold, as a string replaced when printing.
+const EXACT: &str = "\u{1}exact:";
+
+fn to_json(v: &Value, exact: bool) -> Json {
     match v {
         Value::None => Json::Null,
         Value::Bool(b) => Json::Bool(*b),
@@ -53,20 +60,26 @@ pub fn value_to_json(v: &Value) -> Json {
                 Json::Number(n.into())
             } else if let Ok(n) = u64::try_from(i) {
                 Json::Number(n.into())
+            } else if exact {
+                Json::String(format!("{EXACT}{i}"))
             } else {
                 Number::from_f64(i.to_string().parse().unwrap_or(f64::NAN))
                     .map_or(Json::Null, Json::Number)
             }
         }
-        Value::Float(f) => Number::from_f64(*f).map_or(Json::Null, Json::Number),
+        Value::Float(f) => match Number::from_f64(*f) {
+            Some(n) => Json::Number(n),
+            None if exact => Json::String(format!("{EXACT}{}", json_key(v))),
+            None => Json::Null,
+        },
         Value::Str(s) => Json::String(s.clone()),
         Value::List(v) | Value::Tuple(v) | Value::Set(v) => {
-            Json::Array(v.iter().map(value_to_json).collect())
+            Json::Array(v.iter().map(|x| to_json(x, exact)).collect())
         }
         Value::Dict(kv) => {
             let mut m = Map::new();
             for (k, v) in kv {
-                m.insert(json_key(k), value_to_json(v));
+                m.insert(json_key(k), to_json(v, exact));
             }
             Json::Object(m)
         }
@@ -108,6 +121,10 @@ fn py_repr(v: &Value) -> String {
 impl Inventory {
     /// Exactly what `ansible-inventory -i FILE --list` prints for this inventory (as a value).
     pub fn to_list_json(&self) -> Json {
+        self.list_json(false)
+    }
+
+    fn list_json(&self, exact: bool) -> Json {
         let mut out = Map::new();
         let mut seen = std::collections::HashSet::new();
         self.format_group("all", &mut out, &mut seen, 0);
@@ -116,7 +133,7 @@ impl Inventory {
             let mut vars = Map::new();
             for (k, v) in self.host_vars(name) {
                 if !INTERNAL_STATIC_VARS.contains(&k) {
-                    vars.insert(k.to_string(), value_to_json(&v.value));
+                    vars.insert(k.to_string(), to_json(&v.value, exact));
                 }
             }
             if !vars.is_empty() {
@@ -191,14 +208,39 @@ impl Inventory {
         }
     }
 
-    /// The `--list` JSON as text, indented by 4 like ansible-inventory (keys sorted; ints exact,
-    /// non-ASCII kept as is).
+    /// The `--list` JSON as text, indented by 4 like ansible-inventory: keys sorted, big ints
+    /// exact, `Infinity`/`NaN` as Python prints them, non-ASCII kept as is.
     pub fn to_list_json_string(&self) -> String {
-        let json = self.to_list_json();
+        let json = self.list_json(true);
         let mut buf = Vec::new();
         let fmt = serde_json::ser::PrettyFormatter::with_indent(b"    ");
         let mut ser = serde_json::Serializer::with_formatter(&mut buf, fmt);
         let _ = serde::Serialize::serialize(&json, &mut ser);
-        String::from_utf8(buf).unwrap_or_default()
+        let text = String::from_utf8(buf).unwrap_or_default();
+        // serde_json writes the marker as `"\u0001exact:DIGITS"`: unquote it.
+        let marker = "\"\\u0001exact:";
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text.as_str();
+        while let Some(pos) = rest.find(marker) {
+            out.push_str(&rest[..pos]);
+            let after = &rest[pos + marker.len()..];
+            let end = after.find('"').unwrap_or(after.len());
+            let num = &after[..end];
+            let is_num = matches!(num, "Infinity" | "-Infinity" | "NaN")
+                || num
+                    .strip_prefix('-')
+                    .unwrap_or(num)
+                    .bytes()
+                    .all(|b| b.is_ascii_digit());
+            if is_num && !num.is_empty() {
+                out.push_str(num);
+                rest = after.get(end + 1..).unwrap_or("");
+            } else {
+                out.push_str(&rest[pos..pos + marker.len()]);
+                rest = after;
+            }
+        }
+        out.push_str(rest);
+        out
     }
 }
