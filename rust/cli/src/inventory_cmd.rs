@@ -1,21 +1,42 @@
 //! `metis-deploy inventory --list`.
 
 use crate::exit;
+use metis_core::inventory::{Inventory, LoadError};
 use std::path::PathBuf;
 
 #[derive(clap::Args)]
 pub struct Args {
     #[arg(short = 'i', long = "inventory", value_name = "FILE")]
     inventory: PathBuf,
-    /// Print every group and host with merged hostvars (the only mode so far).
+    /// Print every group and host with merged hostvars, as `ansible-inventory --list` does
+    /// (the only mode so far, so it is also the default).
     #[arg(long)]
     list: bool,
+    /// Read the JSON printed by `ansible-inventory --list` instead of an INI file.
     #[arg(long)]
     from_json: bool,
 }
 
 pub fn run(args: Args) -> u8 {
-    let _ = (args.inventory, args.list, args.from_json);
-    eprintln!("error: inventory is not built yet");
-    exit::USAGE
+    let _ = args.list;
+    match Inventory::load(&args.inventory, args.from_json) {
+        Ok(inv) => {
+            println!("{}", inv.to_list_json_string());
+            exit::OK
+        }
+        Err(LoadError::Unreadable { path, reason }) => {
+            eprintln!("error[unreadable-input]: cannot read inventory {path}: {reason}");
+            exit::USAGE
+        }
+        Err(LoadError::Invalid(diags)) => {
+            // The file was read: quote it in the diagnostics.
+            let text = std::fs::read_to_string(&args.inventory).unwrap_or_default();
+            let name = args.inventory.display().to_string();
+            eprint!(
+                "{}",
+                metis_core::diag::render_text(&diags, |f| (f == name).then_some(text.as_str()))
+            );
+            exit::FAILED
+        }
+    }
 }

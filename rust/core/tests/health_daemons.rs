@@ -206,6 +206,11 @@ fn organisation_on_one_host_plan_and_run() {
                     defaults::CONSUL_ADMIN_SERVICE,
                     defaults::ADMIN_WEB_PORT,
                 ),
+                svc(
+                    "adminGrpc",
+                    defaults::CONSUL_ADMIN_GRPC_SERVICE,
+                    defaults::ADMIN_GRPC_PORT,
+                ),
                 svc("data", defaults::CONSUL_DATA_SERVICE, 8700),
                 svc("job", defaults::CONSUL_COMPUTE_SERVICE, 8701),
             ],
@@ -261,7 +266,7 @@ fn organisation_on_one_host_plan_and_run() {
     let checks = health::plan(&org, &Filter::default());
     let report = health::run(&checks, opts());
     assert!(report.healthy, "{}", health::render_table(&report));
-    assert_eq!(report.checks.len(), 21);
+    assert_eq!(report.checks.len(), 22);
 
     drop(router);
     let ice_only = Filter {

@@ -64,6 +64,7 @@ fn plan_covers_every_service_from_the_port_table() {
         (Service::Admin, "web"),
         (Service::Admin, "grpc"),
         (Service::Admin, "consul adminService"),
+        (Service::Admin, "consul adminGrpcService"),
         (Service::Nginx, "http proxy"),
         (Service::Data, "grpc"),
         (Service::Data, "consul dataService"),
@@ -72,7 +73,7 @@ fn plan_covers_every_service_from_the_port_table() {
     ] {
         assert!(names.contains(&want), "missing {want:?} in {names:?}");
     }
-    assert_eq!(names.len(), 21, "{names:?}");
+    assert_eq!(names.len(), 22, "{names:?}");
 
     let kv: BTreeMap<&str, &str> = checks
         .iter()

@@ -155,12 +155,14 @@ pub fn plan(org: &Organization, filter: &Filter) -> Vec<Check> {
         );
     }
     for a in &org.admin {
-        registered(
-            &a.host,
-            Service::Admin,
-            defaults::CONSUL_ADMIN_SERVICE,
-            None,
-        );
+        // Spring registers the host address (prefer-ip-address) with server.port and grpc.server.port.
+        let admin_services = [
+            (defaults::CONSUL_ADMIN_SERVICE, a.web_port),
+            (defaults::CONSUL_ADMIN_GRPC_SERVICE, a.grpc_port),
+        ];
+        for (name, port) in admin_services {
+            registered(&a.host, Service::Admin, name, Some(port));
+        }
     }
     for f in &org.data {
         registered(

@@ -4,9 +4,12 @@
 //! Readers: [`ini`] (Ansible's INI format, exactly as `ansible.plugins.inventory.ini` reads it) and
 //! [`json`] (what `ansible-inventory --list` prints, or groups + hostvars handed over by a plugin).
 
+pub mod hostpat;
 pub mod ini;
 pub mod json;
 pub mod list;
+pub mod literal;
+pub mod shlex;
 
 use crate::diag::{Diagnostic, Span};
 use crate::value::Value;
@@ -50,6 +53,8 @@ pub struct Group {
     pub children: Vec<String>,
     pub parents: Vec<String>,
     pub vars: IndexMap<String, Var>,
+    /// `ansible_group_priority` (not a variable in Ansible: it orders the merge). None means 1.
+    pub priority: Option<i64>,
 }
 
 /// One line that listed a host: a host listed twice in one group has two occurrences there.
@@ -197,12 +202,11 @@ impl Inventory {
     }
 
     /// The host's groups in the order Ansible merges their variables: by depth, then name
-    /// (`ansible.inventory.helpers.sort_groups`; priorities are not settable from INI).
+    /// then priority, then name (`ansible.inventory.helpers.sort_groups`).
     fn groups_in_precedence_order(&self, host: &str) -> Vec<&Group> {
         let mut groups = self.host_groups(host);
-        groups.sort_by(|a, b| {
-            (self.group_depth(&a.name), &a.name).cmp(&(self.group_depth(&b.name), &b.name))
-        });
+        groups
+            .sort_by_cached_key(|g| (self.group_depth(&g.name), g.priority.unwrap_or(1), &g.name));
         groups
     }
 
