@@ -29,6 +29,10 @@ pub fn run(args: Args) -> u8 {
             exit::USAGE
         }
         Err(LoadError::Invalid(diags)) => {
+            // Bad JSON is unreadable input (exit 2); an INI file Ansible would refuse is exit 1.
+            let unreadable = diags
+                .iter()
+                .all(|d| d.code == metis_core::Code::UnreadableInput);
             // The file was read: quote it in the diagnostics.
             let text = std::fs::read_to_string(&args.inventory).unwrap_or_default();
             let name = args.inventory.display().to_string();
@@ -36,7 +40,11 @@ pub fn run(args: Args) -> u8 {
                 "{}",
                 metis_core::diag::render_text(&diags, |f| (f == name).then_some(text.as_str()))
             );
-            exit::FAILED
+            if unreadable {
+                exit::USAGE
+            } else {
+                exit::FAILED
+            }
         }
     }
 }

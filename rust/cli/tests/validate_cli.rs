@@ -42,11 +42,11 @@ fn errors_exit_1_and_are_located_like_rustc() {
         "{text}"
     );
     assert!(
-        text.contains(&format!("--> {}:23:1", path.display())),
+        text.contains(&format!("--> {}:26:1", path.display())),
         "{text}"
     );
-    assert!(text.contains("23 | admin_web_port = 8500"), "{text}");
-    assert!(text.contains("= hint: change admin_web_port"), "{text}");
+    assert!(text.contains("26 | admin_web_port = 8500"), "{text}");
+    assert!(text.contains("= hint: change consul_http_port or admin_web_port"), "{text}");
 }
 
 #[test]
@@ -77,7 +77,7 @@ fn json_output_has_the_documented_shape() {
     }
     assert!(diags
         .iter()
-        .any(|d| d["code"] == "port-conflict" && d["line"] == 23 && d["column"] == 1));
+        .any(|d| d["code"] == "port-conflict" && d["line"] == 26 && d["column"] == 1));
 }
 
 #[test]

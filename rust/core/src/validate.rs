@@ -101,10 +101,11 @@ fn check_mistyped(name: &str, var: &Var, out: &mut Vec<Diagnostic>) {
                 format!("`{name}` is a number: Ansible reads it as an integer, not text"),
             )
         };
-        out.push(d.at(var.span.as_ref()).hint(format!(
-            "quote it: {name} = \"{}\" (better: keep it in Ansible Vault)",
-            if raw.is_empty() { "..." } else { raw }
-        )));
+        let shown = if raw.is_empty() { "..." } else { raw };
+        let hint = format!(
+            "make it text: `{name} = \"{shown}\"` in a vars section, `{name}='\"{shown}\"'` on a host line (the host line's own quotes are removed before the value is read); better, keep it in Ansible Vault"
+        );
+        out.push(d.at(var.span.as_ref()).hint(hint));
     }
 }
 

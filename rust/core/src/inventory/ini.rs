@@ -261,10 +261,15 @@ impl Reader<'_> {
             return Ok(());
         };
         let (names, port) = hostpat::expand_hostpattern(&first.text).map_err(|e| {
+            let hint = if first.text.starts_with('\u{feff}') {
+                "the file starts with a UTF-8 byte order mark, which Ansible does not skip: save it without BOM"
+            } else {
+                "host ranges are written name[01:10], name[a:f] or name[1:10:2]"
+            };
             self.err(
                 self.col0,
                 format!("Invalid host pattern '{}': {e}", first.text),
-                "host ranges are written name[01:10], name[a:f] or name[1:10:2]",
+                hint,
             )
         })?;
         if first.text.trim_matches(py_space).ends_with(':') && port.is_none() {

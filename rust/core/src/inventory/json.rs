@@ -258,8 +258,8 @@ fn exact_big_ints(text: &str) -> std::borrow::Cow<'_, str> {
             {
                 let s = out.get_or_insert_with(String::new);
                 s.push_str(&text[last..start]);
-                s.push('"');
-                s.push_str(BIG);
+                // The marker, escaped as JSON text (a raw control character is not valid JSON).
+                s.push_str("\"\\u0001bigint:");
                 s.push_str(&text[start..j]);
                 s.push('"');
                 last = j;

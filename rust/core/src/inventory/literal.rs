@@ -116,6 +116,12 @@ enum Lit {
 
 const MAX_NESTING: usize = 200;
 
+const KEYWORDS: &[&str] = &[
+    "and", "as", "assert", "async", "await", "break", "class", "continue", "def", "del", "elif",
+    "else", "except", "finally", "for", "from", "global", "if", "import", "in", "is", "lambda",
+    "nonlocal", "not", "or", "pass", "raise", "return", "try", "while", "with", "yield",
+];
+
 fn is_id_start(c: char) -> bool {
     c == '_' || c.is_alphabetic()
 }
@@ -546,8 +552,10 @@ impl Parser {
                         return Err(SYNTAX);
                     }
                 }
-                // Keywords and other expressions are either syntax errors or not literals.
-                _ => return Err(SYNTAX),
+                // Keywords are syntax errors; other names parse but do not evaluate (ValueError
+                // raised in order, so an earlier unhashable element still raises TypeError).
+                k if KEYWORDS.contains(&k) => return Err(SYNTAX),
+                _ => Node::Bad,
             },
             Tok::Op('(') => {
                 if self.eat(')') {

@@ -279,7 +279,7 @@ fn read_organization(v: &mut Vars<'_>) -> Option<Organization> {
         lists.push(if consul_hosts.is_empty() {
             Vec::new()
         } else {
-            v.port_list(&scope, "consul", key, 1)
+            v.port_list(&scope, "consul", consul_hosts, key, 1)
         });
     }
     let consul: Vec<ConsulNode> = consul_hosts
@@ -388,7 +388,7 @@ fn read_organization(v: &mut Vars<'_>) -> Option<Organization> {
             return Vec::new();
         }
         let scope = topo.scope(&[group]);
-        let ports = v.port_list(&scope, group.name(), key, defaults::FIGHTER_MIN_PORT);
+        let ports = v.port_list(&scope, group.name(), hosts, key, defaults::FIGHTER_MIN_PORT);
         hosts
             .iter()
             .enumerate()

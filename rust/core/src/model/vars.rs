@@ -87,9 +87,17 @@ impl<'a> Vars<'a> {
         }
     }
 
-    /// A per-host list: one port per host of the group, in group order.
-    pub fn port_list(&mut self, hosts: &[&str], group: &str, key: &str, min: u16) -> Vec<u16> {
-        let Some(var) = self.lookup(hosts, key) else {
+    /// A per-host list: one port per host of the group (`hosts`, in group order), looked up as
+    /// the hosts of `scope` see it.
+    pub fn port_list(
+        &mut self,
+        scope: &[&str],
+        group: &str,
+        hosts: &[&str],
+        key: &str,
+        min: u16,
+    ) -> Vec<u16> {
+        let Some(var) = self.lookup(scope, key) else {
             self.push(
                 Diagnostic::error(
                     Code::MissingVariable,
