@@ -189,8 +189,6 @@ fn mapping<'a, 'py>(
 
 /// Ansible's view of the inventory as plugins get it: `groups` (group -> host names) and
 /// `hostvars` (host -> variables, already merged).
-// Read by `json::from_resolved` once metis-core has it.
-#[allow(dead_code)]
 pub struct Resolved {
     pub groups: IndexMap<String, Vec<String>>,
     pub hostvars: IndexMap<String, IndexMap<String, Value>>,

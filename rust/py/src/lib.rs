@@ -62,10 +62,9 @@ fn load(
             Err(LoadError::Invalid(diags)) => Ok(Err(diags)),
             Err(e @ LoadError::Unreadable { .. }) => Err(errors::load_error(py, e)),
         },
-        Source::Resolved(_resolved) => Err(errors::not_available(
-            py,
-            "reading Ansible's resolved groups and hostvars (metis_core::inventory::json::from_resolved)",
-        )),
+        Source::Resolved(r) => Ok(Ok(py.allow_threads(|| {
+            metis_core::inventory::json::from_resolved(&r.groups, &r.hostvars)
+        }))),
     }
 }
 
