@@ -70,6 +70,7 @@ for src in "${sources[@]}"; do
   [ "$src" = file ] && extra=(-e "metis_inventory_path=$inv")
   run "validate ($src): good passes, bad fails with located errors" \
     "$here/playbooks/validate.yml" -e "bad_inventory=$bad" "${extra[@]}"
+  run "health ($src): unhealthy services fail with a table" "$here/playbooks/health.yml" "${extra[@]}"
   if [ "$has_render" != 1 ]; then
     skip "render ($src)" "metis-core's renderer is not built yet"
     continue

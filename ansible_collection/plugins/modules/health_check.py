@@ -42,7 +42,8 @@ options:
     default: false
   timeout:
     description:
-      - Seconds to wait in total (with O(wait)), or for each check.
+      - With O(wait), seconds to keep retrying failing checks in total.
+      - Each attempt of a check is bounded by 3 seconds, or by O(timeout) when shorter.
     type: int
     default: 60
 attributes:
