@@ -46,7 +46,10 @@ fn errors_exit_1_and_are_located_like_rustc() {
         "{text}"
     );
     assert!(text.contains("26 | admin_web_port = 8500"), "{text}");
-    assert!(text.contains("= hint: change consul_http_port or admin_web_port"), "{text}");
+    assert!(
+        text.contains("= hint: change consul_http_port or admin_web_port"),
+        "{text}"
+    );
 }
 
 #[test]

@@ -3,7 +3,7 @@
 //! secret, path). `UPDATE_GOLDEN=1 cargo test -p metis-core --test render_golden` rewrites them;
 //! review the diff before committing.
 
-mod common;
+mod support;
 
 use metis_core::model::Organization;
 use metis_core::render;
@@ -86,10 +86,10 @@ fn check(variant: &str, org: &Organization) {
 
 #[test]
 fn golden_fixture() {
-    check("fixture", &common::org());
+    check("fixture", &support::org());
 }
 
 #[test]
 fn golden_fixture_tls_ssl() {
-    check("fixture-tls", &common::org_tls());
+    check("fixture-tls", &support::org_tls());
 }
