@@ -1,7 +1,7 @@
 //! Shared test support: organisations built from INI inventory texts through the real reader
 //! (`ini::parse`) and builder (`build`), temporary directories, daemons killed on drop,
 //! self-signed certificates, and starters for nginx, MariaDB, IceGrid and Glacier2.
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 use metis_core::diag::render_text;
 use metis_core::inventory::ini;
@@ -13,6 +13,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
+
+mod temp;
+pub use temp::{temp_dir, TempDir};
 
 // ---------------------------------------------------------------- organisations
 
@@ -145,37 +148,6 @@ pub fn have(bin: &str) -> bool {
         eprintln!("skipped: {bin} is not installed");
     }
     found
-}
-
-/// A temporary directory removed when dropped (declare it before the daemons using it).
-pub struct TempDir(PathBuf);
-
-impl TempDir {
-    /// A path inside, as a string (for inventory values and config files).
-    pub fn path(&self, rel: &str) -> String {
-        self.0.join(rel).display().to_string()
-    }
-}
-
-impl std::ops::Deref for TempDir {
-    type Target = Path;
-    fn deref(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// A fresh temporary directory for one test.
-pub fn temp_dir(tag: &str) -> TempDir {
-    let d = std::env::temp_dir().join(format!("metis-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).expect("temp dir");
-    TempDir(d)
 }
 
 /// A child process killed when dropped.
