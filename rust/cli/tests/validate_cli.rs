@@ -1,24 +1,8 @@
 //! The `metis-deploy validate` contract: exit codes, text and JSON output.
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+mod support;
 
-fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../core/tests/validate")
-        .join(name)
-}
-
-fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_metis-deploy"))
-        .args(args)
-        .output()
-        .expect("run metis-deploy")
-}
-
-fn json(out: &Output) -> serde_json::Value {
-    serde_json::from_slice(&out.stdout).expect("stdout is JSON")
-}
+use support::{json, keys, run, temp_dir, validate_fixture as fixture};
 
 #[test]
 fn valid_inventory_exits_0() {
@@ -66,14 +50,8 @@ fn json_output_has_the_documented_shape() {
     let diags = doc["diagnostics"].as_array().expect("diagnostics");
     assert!(!diags.is_empty());
     for d in diags {
-        let keys: Vec<&str> = d
-            .as_object()
-            .expect("object")
-            .keys()
-            .map(String::as_str)
-            .collect();
         assert_eq!(
-            keys,
+            keys(d),
             ["severity", "code", "message", "file", "line", "column", "hint"]
         );
         assert!(d["severity"] == "error" || d["severity"] == "warning");
@@ -120,7 +98,7 @@ fn unreadable_input_and_usage_errors_exit_2() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr)
         .contains("cannot read inventory /nonexistent/inventory.ini"));
-    let dir = tempdir();
+    let dir = temp_dir("cli-validate");
     let bad = dir.join("latin1.ini");
     std::fs::write(&bad, b"[consul]\n\xe9\n").unwrap();
     assert_eq!(
@@ -134,10 +112,4 @@ fn unreadable_input_and_usage_errors_exit_2() {
             .code(),
         Some(2)
     );
-}
-
-fn tempdir() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("metis-cli-test-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }

@@ -1,8 +1,8 @@
 //! Rendering speed on a 1,000-host organisation (target: under 1 ms per host).
 //! `cargo bench -p metis-core --bench render` prints the figures.
 
-#[path = "../tests/common/mod.rs"]
-mod common;
+#[path = "../tests/support/mod.rs"]
+mod support;
 
 use metis_core::render;
 use std::hint::black_box;
@@ -10,7 +10,7 @@ use std::time::Instant;
 
 fn main() {
     let hosts = 1000;
-    let org = common::big(hosts);
+    let org = support::big(hosts);
     let rounds = 20;
 
     let start = Instant::now();

@@ -3,6 +3,7 @@
 //! missing one fails the test (CI installs them).
 
 mod health_support;
+mod support;
 
 use health_support::*;
 use metis_core::health::{self, Check, CheckKind, Filter, Outcome, RunOptions};
@@ -10,6 +11,7 @@ use metis_core::model::{defaults, Service};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use support::{org_one_host, self_signed, start_ice, start_mariadb, start_nginx, temp_dir};
 
 fn opts() -> RunOptions {
     RunOptions {
@@ -18,31 +20,15 @@ fn opts() -> RunOptions {
     }
 }
 
-fn check(kind: CheckKind) -> Check {
-    Check {
-        host: host("h", ip("127.0.0.1")),
-        service: Service::Nginx,
-        name: "t".into(),
-        kind,
-    }
-}
-
 fn run(kinds: &[CheckKind]) -> Vec<health::CheckResult> {
     let checks: Vec<Check> = kinds.iter().cloned().map(check).collect();
     health::run(&checks, opts()).checks
 }
 
-fn http(addr: SocketAddr, path: &str) -> CheckKind {
-    CheckKind::Http {
-        addr,
-        path: path.into(),
-    }
-}
-
 #[test]
 fn nginx_direct_proxied_failing_upstream_and_tls() {
     let ip = ip("127.0.3.2");
-    let dir = temp_dir("nginx");
+    let dir = temp_dir("health-nginx");
     let admin = http_server(ip, false, |p| match p {
         "/datum-admin/health" => (200, "{\"status\":\"UP\"}".into()),
         _ => (404, String::new()),
@@ -110,7 +96,7 @@ fn nginx_direct_proxied_failing_upstream_and_tls() {
 #[test]
 fn mariadb_sends_its_greeting() {
     let ip = ip("127.0.3.3");
-    let dir = temp_dir("mariadb");
+    let dir = temp_dir("health-mariadb");
     let addr = SocketAddr::from((ip, free_port(ip)));
     let _db = start_mariadb(&dir, addr);
     let r = run(&[
@@ -136,7 +122,7 @@ fn mariadb_sends_its_greeting() {
 #[test]
 fn icegrid_and_glacier2_send_validate_connection() {
     let ip = ip("127.0.3.4");
-    let dir = temp_dir("ice");
+    let dir = temp_dir("health-ice");
     let grid = SocketAddr::from((ip, free_port(ip)));
     let router = SocketAddr::from((ip, free_port(ip)));
     let (_g, _r) = start_ice(&dir, grid, router);
@@ -170,7 +156,7 @@ fn icegrid_and_glacier2_send_validate_connection() {
 #[test]
 fn organisation_on_one_host_plan_and_run() {
     let ip = ip("127.0.3.1");
-    let dir = temp_dir("org");
+    let dir = temp_dir("health-org");
     let consul_http = 8500;
     let org = org_one_host(ip, consul_http);
     let svc = |id: &str, name: &str, port: u16| {

@@ -3,23 +3,16 @@
 //! retries with `wait`, concurrency, the JSON shape and the table.
 
 mod health_support;
+mod support;
 
 use health_support::*;
 use metis_core::health::{self, Check, CheckKind, Filter, Outcome, Report, RunOptions};
-use metis_core::model::{defaults, Group, Service};
+use metis_core::model::{defaults, Service};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-fn check(kind: CheckKind) -> Check {
-    Check {
-        host: host("h", ip("127.0.0.1")),
-        service: Service::Consul,
-        name: "t".into(),
-        kind,
-    }
-}
+use support::{org_one_host, org_one_host_with};
 
 fn run1(kind: CheckKind) -> health::CheckResult {
     let r = health::run(
@@ -30,13 +23,6 @@ fn run1(kind: CheckKind) -> health::CheckResult {
         },
     );
     r.checks.into_iter().next().expect("one result")
-}
-
-fn http(addr: SocketAddr, path: &str) -> CheckKind {
-    CheckKind::Http {
-        addr,
-        path: path.into(),
-    }
 }
 
 #[test]
@@ -105,9 +91,8 @@ fn plan_covers_every_service_from_the_port_table() {
 
 #[test]
 fn plan_follows_switches_filters_and_tls() {
-    let mut org = org_one_host(ip("127.0.2.2"), 8500);
-    org.enabled.insert(Group::Compute, false);
-    org.enabled.insert(Group::IceVia, false);
+    let switches = "enable_deploy_compute = False\nenable_deploy_ice_via = False";
+    let org = org_one_host_with(ip("127.0.2.2"), 8500, switches);
     let all = health::plan(&org, &Filter::default());
     assert!(!all.iter().any(|c| matches!(
         c.service,
@@ -131,17 +116,13 @@ fn plan_follows_switches_filters_and_tls() {
     };
     assert!(health::plan(&org, &nobody).is_empty());
 
-    org.settings.admin.tls = Some(metis_core::model::TlsSettings {
-        server_name: "admin.example.org".into(),
-        protocols: defaults::ADMIN_TLS_PROTOCOLS.into(),
-        ciphers: defaults::ADMIN_TLS_CIPHERS.into(),
-        cert_file: "c".into(),
-        key_file: "k".into(),
-    });
-    if let Some(ice) = org.ice_via.as_mut() {
-        ice.protocol = metis_core::model::IceProtocol::Ssl;
-    }
-    org.enabled.insert(Group::IceVia, true);
+    let tls = "enable_deploy_compute = False\n\
+               enable_tls = True\n\
+               admin_server_name = admin.example.org\n\
+               admin_ssl_certificate = c\n\
+               admin_ssl_certificate_key = k\n\
+               ice_protocol = ssl";
+    let org = org_one_host_with(ip("127.0.2.2"), 8500, tls);
     let tls = health::plan(&org, &Filter::default());
     assert!(tls.iter().any(|c| c.service == Service::Nginx
         && matches!(&c.kind, CheckKind::TlsHello { addr, server_name: Some(n) }
@@ -184,19 +165,7 @@ fn every_outcome_kind_is_distinct() {
         (Outcome::Error, http(resetting_server(ip), "/ok")),
     ];
     let checks: Vec<Check> = kinds.iter().map(|(_, k)| check(k.clone())).collect();
-    let t = Instant::now();
-    let report = health::run(
-        &checks,
-        RunOptions {
-            timeout: Duration::from_millis(500),
-            wait: None,
-        },
-    );
-    assert!(
-        t.elapsed() < Duration::from_millis(2500),
-        "{:?}",
-        t.elapsed()
-    );
+    let report = run_within(&checks, 500, 2500);
     assert!(!report.healthy);
     for ((want, _), got) in kinds.iter().zip(&report.checks) {
         assert_eq!(got.outcome, *want, "{got:?}");
@@ -321,12 +290,7 @@ fn consul_leader_peers_kv_and_registrations() {
     assert!(run1(kv(defaults::KV_GLACIER2, "203.0.113.5_20031")).ok);
     assert!(run1(kv(defaults::KV_DATA_CENTER, "198.51.100.7_9099")).ok);
     let r = run1(kv(defaults::KV_ICEGRID, "203.0.113.5_20032"));
-    assert_eq!(r.outcome, Outcome::Unexpected);
-    assert!(
-        r.detail.contains("the key is not set (HTTP 404"),
-        "{}",
-        r.detail
-    );
+    assert_outcome(&r, Outcome::Unexpected, "the key is not set (HTTP 404");
 
     let r = run1(svc("carrierService", None));
     assert!(r.ok, "{r:?}");
@@ -337,19 +301,16 @@ fn consul_leader_peers_kv_and_registrations() {
     let there: SocketAddr = "127.0.2.9:8700".parse().expect("addr");
     assert!(run1(svc("dataService", Some(here))).ok);
     let r = run1(svc("dataService", Some(there)));
-    assert_eq!(r.outcome, Outcome::Unexpected);
-    assert!(
-        r.detail.contains("is critical (grpc check is critical)"),
-        "{}",
-        r.detail
+    assert_outcome(
+        &r,
+        Outcome::Unexpected,
+        "is critical (grpc check is critical)",
     );
     let r = run1(svc("jobService", None));
-    assert_eq!(r.outcome, Outcome::Unexpected);
-    assert!(
-        r.detail
-            .contains("jobService registered on the consul agent"),
-        "{}",
-        r.detail
+    assert_outcome(
+        &r,
+        Outcome::Unexpected,
+        "jobService registered on the consul agent",
     );
     let r = run1(svc(
         "dataService",
@@ -368,8 +329,7 @@ fn consul_leader_peers_kv_and_registrations() {
         agent: html,
         expected: 1,
     });
-    assert_eq!(r.outcome, Outcome::WrongProtocol);
-    assert!(r.detail.contains("expected consul's JSON"), "{}", r.detail);
+    assert_outcome(&r, Outcome::WrongProtocol, "expected consul's JSON");
 }
 
 const ICE_VALIDATE: &[u8] = b"IceP\x01\x00\x01\x00\x03\x00\x0e\x00\x00\x00";
@@ -462,19 +422,7 @@ fn checks_run_concurrently() {
     let checks: Vec<Check> = (0..60)
         .map(|_| check(CheckKind::IceValidate { addr: silent }))
         .collect();
-    let t = Instant::now();
-    let report = health::run(
-        &checks,
-        RunOptions {
-            timeout: Duration::from_millis(400),
-            wait: None,
-        },
-    );
-    assert!(
-        t.elapsed() < Duration::from_millis(2000),
-        "{:?}",
-        t.elapsed()
-    );
+    let report = run_within(&checks, 400, 2000);
     assert!(report.checks.iter().all(|c| c.outcome == Outcome::Timeout));
     assert!(report.checks[0]
         .detail

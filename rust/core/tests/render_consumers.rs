@@ -5,59 +5,16 @@
 //! Every test puts `deploy_dir` (and the TLS files) into its own temp dir and binds its own
 //! 127.0.3.x address. A consumer binary that is not installed skips its test with a message (fails under CI).
 
-mod common;
+mod support;
 
-use metis_core::model::{IceProtocol, Organization, Service};
+use metis_core::model::{Organization, Service};
 use metis_core::render::{self, Layout, RenderedFile};
 use std::io::Read;
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        let p = std::env::temp_dir().join(format!("metis-render-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).expect("temp dir");
-        TempDir(p)
-    }
-    fn path(&self, rel: &str) -> String {
-        self.0.join(rel).display().to_string()
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// Kills the child when the test ends, pass or fail.
-struct Daemon(Child);
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn have(bin: &str) -> bool {
-    let found = Command::new("sh")
-        .args(["-c", &format!("command -v {bin}")])
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !found {
-        // CI installs every consumer (tests/setup.sh): a missing one there is a failure.
-        assert!(std::env::var_os("CI").is_none(), "{bin} is not installed");
-        eprintln!("skipped: {bin} is not installed");
-    }
-    found
-}
+use std::process::{Command, Stdio};
+use std::time::Duration;
+use support::{have, self_signed_at, start_ice_program, temp_dir, Daemon, TempDir, FIXTURE};
 
 fn write(f: &RenderedFile, to: &Path) {
     std::fs::create_dir_all(to.parent().expect("parent")).expect("mkdir");
@@ -72,10 +29,23 @@ fn only(files: &[RenderedFile], service: Service, suffix: &str) -> RenderedFile 
         .clone()
 }
 
-fn in_temp(tmp: &TempDir) -> Organization {
-    let mut org = common::org();
-    org.settings.deploy_dir = tmp.path("deploy");
-    org
+/// The fixture organisation with its `deploy_dir` in `tmp`, host `node` at `ip` (when given)
+/// and `extra` lines in `[all:vars]`.
+fn in_temp(tmp: &TempDir, node: Option<(&str, [u8; 4])>, extra: &str) -> Organization {
+    let mut text = FIXTURE.to_owned();
+    if let Some((name, ip)) = node {
+        let at = text
+            .find(&format!("{name} ansible_host="))
+            .expect("host line");
+        let end = text[at..].find('\n').map_or(text.len(), |n| at + n);
+        let ip = std::net::Ipv4Addr::from(ip);
+        text.replace_range(at..end, &format!("{name} ansible_host={ip}"));
+    }
+    let deploy = tmp.path("deploy");
+    support::org_from_ini(
+        "org.ini",
+        &format!("{text}\ndeploy_dir = {deploy}\n{extra}\n"),
+    )
 }
 
 // ---------------------------------------------------------------- nginx
@@ -84,52 +54,32 @@ fn nginx_test(tls: bool) {
     if !have("nginx") {
         return;
     }
-    let tmp = TempDir::new(if tls { "nginx-tls" } else { "nginx" });
-    let mut org = in_temp(&tmp);
-    if tls {
+    let tmp = temp_dir(if tls {
+        "render-nginx-tls"
+    } else {
+        "render-nginx"
+    });
+    let org = if tls {
         if !have("openssl") {
             return;
         }
-        let mut t = common::tls();
-        t.cert_file = tmp.path("tls dir/admin.crt"); // a space: exercises quoting
-        t.key_file = tmp.path("tls dir/admin.key");
-        std::fs::create_dir_all(tmp.0.join("tls dir")).expect("mkdir");
-        let ok = Command::new("openssl")
-            .args([
-                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-            ])
-            .args(["-subj", "/CN=admin.example.org", "-keyout", &t.key_file])
-            .args(["-out", &t.cert_file])
-            .stderr(Stdio::null())
-            .status()
-            .expect("openssl");
-        assert!(ok.success());
-        org.settings.admin.tls = Some(t);
-    }
+        // A space in the paths exercises quoting.
+        let (cert, key) = (tmp.path("tls dir/admin.crt"), tmp.path("tls dir/admin.key"));
+        self_signed_at(Path::new(&cert), Path::new(&key), "admin.example.org");
+        let tls = support::TLS_VARS
+            .replace("/etc/ssl/metis/admin.crt", &cert)
+            .replace("/etc/ssl/metis/admin.key", &key);
+        in_temp(&tmp, None, &tls)
+    } else {
+        in_temp(&tmp, None, "")
+    };
     let host = org.admin[0].host.name.clone();
     let site = only(&render::render_host(&org, &host), Service::Nginx, ".conf");
-    let site_path = tmp.0.join("site.conf");
+    let site_path = tmp.join("site.conf");
     write(&site, &site_path);
     std::fs::create_dir_all(Layout::new(&org.settings).admin_web_root()).expect("web root");
-    let conf = format!(
-        "pid {p}/nginx.pid;\nerror_log {p}/error.log;\nevents {{}}\nhttp {{\n    access_log off;\n    include {site};\n}}\n",
-        p = tmp.0.display(),
-        site = site_path.display()
-    );
-    let conf_path = tmp.0.join("nginx.conf");
-    std::fs::write(&conf_path, conf).expect("write");
-    let out = Command::new("nginx")
-        .arg("-t")
-        .arg("-e")
-        .arg(tmp.0.join("e.log"))
-        .arg("-p")
-        .arg(&tmp.0)
-        .arg("-c")
-        .arg(&conf_path)
-        .output()
-        .expect("nginx");
-    let text = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "nginx -t:\n{text}\n{}", site.content);
+    let (ok, text) = support::nginx_check(&tmp, &format!("include {};", site_path.display()));
+    assert!(ok, "nginx -t:\n{text}\n{}", site.content);
     assert!(text.contains("test is successful"), "{text}");
 }
 
@@ -150,12 +100,11 @@ fn mariadb_loads_settings() {
     if !have("mariadbd") {
         return;
     }
-    let tmp = TempDir::new("mariadb");
-    let mut org = in_temp(&tmp);
-    org.admin[0].host.ip = [127, 0, 3, 10].into();
+    let tmp = temp_dir("render-mariadb");
+    let org = in_temp(&tmp, Some(("node3", [127, 0, 3, 10])), "");
     let host = org.admin[0].host.name.clone();
     let snippet = only(&render::render_host(&org, &host), Service::Mysql, ".cnf");
-    let path = tmp.0.join("60-metis.cnf");
+    let path = tmp.join("60-metis.cnf");
     write(&snippet, &path);
     // --defaults-file: read only the rendered file. An unknown or malformed setting fails.
     let out = Command::new("mariadbd")
@@ -186,24 +135,6 @@ fn mariadb_loads_settings() {
 
 // ---------------------------------------------------------------- Ice
 
-fn wait_connect(addr: SocketAddr, child: &mut Daemon) -> TcpStream {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        if let Ok(s) = TcpStream::connect_timeout(&addr, Duration::from_millis(200)) {
-            return s;
-        }
-        if let Ok(Some(status)) = child.0.try_wait() {
-            let mut err = String::new();
-            if let Some(e) = child.0.stderr.as_mut() {
-                let _ = e.read_to_string(&mut err);
-            }
-            panic!("exited with {status} before listening on {addr}: {err}");
-        }
-        assert!(Instant::now() < deadline, "{addr} never answered");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 /// Reads Ice's 14-byte validate-connection message: magic `IceP`, message type 3 at byte 8.
 fn assert_ice_validate(mut s: TcpStream) {
     s.set_read_timeout(Some(Duration::from_secs(5)))
@@ -215,24 +146,16 @@ fn assert_ice_validate(mut s: TcpStream) {
     assert_eq!(u32::from_le_bytes([msg[10], msg[11], msg[12], msg[13]]), 14);
 }
 
-fn start(bin: &str, cfg: &RenderedFile, tmp: &TempDir) -> Daemon {
-    let path = tmp.0.join(Path::new(&cfg.path).file_name().expect("name"));
+/// Writes the rendered `cfg` into `tmp` and starts `bin` on it, listening on `addr`.
+fn start(bin: &str, cfg: &RenderedFile, tmp: &TempDir, addr: SocketAddr) -> Daemon {
+    let path = tmp.join(Path::new(&cfg.path).file_name().expect("name"));
     write(cfg, &path);
-    Daemon(
-        Command::new(bin)
-            .arg(format!("--Ice.Config={}", path.display()))
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn"),
-    )
+    start_ice_program(bin, &path, addr)
 }
 
-fn ice_org(tmp: &TempDir, ip: [u8; 4], protocol: IceProtocol) -> Organization {
-    let mut org = in_temp(tmp);
-    let ice = org.ice_via.as_mut().expect("ice_via");
-    ice.host.ip = ip.into();
-    ice.protocol = protocol;
+/// The fixture with ice_via's host on `ip` (and `extra` variables), its directories created.
+fn ice_org(tmp: &TempDir, ip: [u8; 4], extra: &str) -> Organization {
+    let org = in_temp(tmp, Some(("node4", ip)), extra);
     let lay = Layout::new(&org.settings);
     for dir in lay.service_dirs(Service::IceGrid) {
         std::fs::create_dir_all(dir).expect("mkdir");
@@ -240,49 +163,45 @@ fn ice_org(tmp: &TempDir, ip: [u8; 4], protocol: IceProtocol) -> Organization {
     org
 }
 
-#[test]
-fn icegrid_registry_starts_and_answers() {
-    if !have("icegridregistry") {
-        return;
-    }
-    let tmp = TempDir::new("icegrid");
-    let org = ice_org(&tmp, [127, 0, 3, 11], IceProtocol::Tcp);
+/// Starts the registry (and the router, with `router`) of the fixture on `ip` and reads the
+/// validate-connection message of the last one started.
+fn ice_answers(tag: &str, ip: [u8; 4], router: bool) {
+    let tmp = temp_dir(tag);
+    let org = ice_org(&tmp, ip, "");
     let ice = org.ice_via.clone().expect("ice_via");
     let files = render::render_host(&org, &ice.host.name);
-    let mut d = start(
+    let grid = SocketAddr::from((ice.host.ip, ice.grid_port));
+    let _grid = start(
         "icegridregistry",
         &only(&files, Service::IceGrid, ".cfg"),
         &tmp,
+        grid,
     );
-    let s = wait_connect(SocketAddr::from((ice.host.ip, ice.grid_port)), &mut d);
-    assert_ice_validate(s);
+    let mut last = grid;
+    let _router = router.then(|| {
+        last = SocketAddr::from((ice.host.ip, ice.glacier2_port));
+        start(
+            "glacier2router",
+            &only(&files, Service::Glacier2, ".cfg"),
+            &tmp,
+            last,
+        )
+    });
+    assert_ice_validate(TcpStream::connect(last).expect("connect"));
+}
+
+#[test]
+fn icegrid_registry_starts_and_answers() {
+    if have("icegridregistry") {
+        ice_answers("render-icegrid", [127, 0, 3, 11], false);
+    }
 }
 
 #[test]
 fn glacier2_router_starts_and_answers() {
-    if !have("icegridregistry") || !have("glacier2router") {
-        return;
+    if have("icegridregistry") && have("glacier2router") {
+        ice_answers("render-glacier2", [127, 0, 3, 12], true);
     }
-    let tmp = TempDir::new("glacier2");
-    let org = ice_org(&tmp, [127, 0, 3, 12], IceProtocol::Tcp);
-    let ice = org.ice_via.clone().expect("ice_via");
-    let files = render::render_host(&org, &ice.host.name);
-    let mut grid = start(
-        "icegridregistry",
-        &only(&files, Service::IceGrid, ".cfg"),
-        &tmp,
-    );
-    let _ = wait_connect(SocketAddr::from((ice.host.ip, ice.grid_port)), &mut grid);
-    let mut router = start(
-        "glacier2router",
-        &only(&files, Service::Glacier2, ".cfg"),
-        &tmp,
-    );
-    let s = wait_connect(
-        SocketAddr::from((ice.host.ip, ice.glacier2_port)),
-        &mut router,
-    );
-    assert_ice_validate(s);
 }
 
 #[test]
@@ -290,25 +209,16 @@ fn glacier2_router_starts_with_ssl() {
     if !have("glacier2router") || !have("openssl") {
         return;
     }
-    let tmp = TempDir::new("glacier2-ssl");
-    let org = ice_org(&tmp, [127, 0, 3, 13], IceProtocol::Ssl);
+    let tmp = temp_dir("render-glacier2-ssl");
+    let org = ice_org(&tmp, [127, 0, 3, 13], "ice_protocol = ssl");
     let ice = org.ice_via.clone().expect("ice_via");
     let lay = Layout::new(&org.settings);
     let certs = PathBuf::from(lay.ice_certs_dir());
-    std::fs::create_dir_all(&certs).expect("mkdir");
-    let ok = Command::new("openssl")
-        .args([
-            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-        ])
-        .args(["-subj", "/CN=ice_via"])
-        .arg("-keyout")
-        .arg(certs.join(metis_core::model::defaults::ICE_SSL_KEY_FILE))
-        .arg("-out")
-        .arg(certs.join(metis_core::model::defaults::ICE_SSL_CERT_FILE))
-        .stderr(Stdio::null())
-        .status()
-        .expect("openssl");
-    assert!(ok.success());
+    self_signed_at(
+        &certs.join(metis_core::model::defaults::ICE_SSL_CERT_FILE),
+        &certs.join(metis_core::model::defaults::ICE_SSL_KEY_FILE),
+        "ice_via",
+    );
     std::fs::copy(
         certs.join(metis_core::model::defaults::ICE_SSL_CERT_FILE),
         certs.join(metis_core::model::defaults::ICE_SSL_CA_FILE),
@@ -319,9 +229,8 @@ fn glacier2_router_starts_with_ssl() {
     assert!(cfg
         .content
         .contains("Ice.Plugin.IceSSL=IceSSL:createIceSSL\n"));
-    let mut router = start("glacier2router", &cfg, &tmp);
     let addr = SocketAddr::from((ice.host.ip, ice.glacier2_port));
-    let _ = wait_connect(addr, &mut router);
+    let _router = start("glacier2router", &cfg, &tmp, addr);
     // Over TLS the validate-connection message comes after the handshake: openssl s_client
     // prints the decrypted bytes.
     let out = Command::new("timeout")
@@ -345,10 +254,17 @@ fn systemd_accepts_units() {
     if !have("systemd-analyze") {
         return;
     }
-    let tmp = TempDir::new("systemd");
-    let mut org = in_temp(&tmp);
+    let tmp = temp_dir("render-systemd");
     // Specifier and quote characters must reach java literally.
-    org.settings.admin.jvm_opts = "-Xmx1g -Dlimit=50% -Dname=\"a b\"".to_owned();
+    let org = in_temp(
+        &tmp,
+        None,
+        "admin_jvm_opts = -Xmx1g -Dlimit=50% -Dname=\"a b\"",
+    );
+    assert_eq!(
+        org.settings.admin.jvm_opts,
+        "-Xmx1g -Dlimit=50% -Dname=\"a b\""
+    );
     let lay = Layout::new(&org.settings);
     // Binaries the units start that a test machine lacks: stand-ins at the rendered paths, so
     // `verify` checks them like real ones (java, icegridregistry, glacier2router are Debian's).
@@ -386,7 +302,7 @@ fn systemd_accepts_units() {
         ]
     );
     for (i, u) in units.iter().enumerate() {
-        let dir = tmp.0.join(format!("units{i}"));
+        let dir = tmp.join(format!("units{i}"));
         let complaints = verify(&dir, u, &u.content);
         assert!(
             complaints.is_empty(),
@@ -400,9 +316,9 @@ fn systemd_accepts_units() {
     let bad = u
         .content
         .replace("[Service]\n", "[Service]\nBogusSetting=1\n");
-    assert_eq!(verify(&tmp.0.join("bad1"), u, &bad).len(), 1, "{bad}");
+    assert_eq!(verify(&tmp.join("bad1"), u, &bad).len(), 1, "{bad}");
     let bad = u.content.replace(&lay.consul_bin(), "/nonexistent/consul");
-    assert_eq!(verify(&tmp.0.join("bad2"), u, &bad).len(), 1, "{bad}");
+    assert_eq!(verify(&tmp.join("bad2"), u, &bad).len(), 1, "{bad}");
 }
 
 /// `systemd-analyze verify` on one unit: the lines about THIS unit (verify also loads the

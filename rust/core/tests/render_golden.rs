@@ -1,12 +1,14 @@
-//! Golden files: every file the fixture organisations render, byte for byte, under
+//! Golden files: every file the fixture organisations and the example inventory (`inventory.ini`
+//! at the repository root) render, byte for byte, under
 //! `tests/golden/<variant>/<host>/<absolute path>` plus a `MANIFEST` (host, service, mode,
 //! secret, path). `UPDATE_GOLDEN=1 cargo test -p metis-core --test render_golden` rewrites them;
-//! review the diff before committing.
+//! review the diff before committing. Also: upstream's v0.5.1 inventory renders for every host,
+//! with each consul and fighter host's ports taken from the per-host lists by position.
 
-mod common;
+mod support;
 
 use metis_core::model::Organization;
-use metis_core::render;
+use metis_core::render::{self, RenderedFile};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
@@ -86,10 +88,114 @@ fn check(variant: &str, org: &Organization) {
 
 #[test]
 fn golden_fixture() {
-    check("fixture", &common::org());
+    check("fixture", &support::org());
 }
 
 #[test]
 fn golden_fixture_tls_ssl() {
-    check("fixture-tls", &common::org_tls());
+    check("fixture-tls", &support::org_tls());
+}
+
+fn repo_file(rel: &str) -> (String, String) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(rel);
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    (rel.to_owned(), text)
+}
+
+#[test]
+fn golden_example_inventory() {
+    let (name, text) = repo_file("inventory.ini");
+    let org = support::org_from_ini(&name, &text);
+    check("example", &org);
+    // The example keeps its secrets out of the file as `{{ lookup(...) }}` templates. The
+    // renderer does not evaluate templates: it writes the template text itself into the admin's
+    // config (Ansible's render_config templates hostvars first; `metis-deploy render -i` does not).
+    // So the golden holds no secret, and the file that would hold one is marked secret.
+    let files = render::render_all(&org);
+    let with_template: Vec<&RenderedFile> =
+        files.iter().filter(|f| f.content.contains("{{")).collect();
+    assert!(!with_template.is_empty());
+    for f in with_template {
+        assert!(f.secret && f.mode == 0o600, "{} {}", f.host, f.path);
+    }
+}
+
+/// Upstream's example inventory: no errors, every placed service has its files on its host,
+/// and per-host port lists are read by each host's position in its group.
+#[test]
+fn upstream_v0_5_1_renders_for_every_host() {
+    let (name, text) = repo_file("tests/fixtures/upstream/inventory-v0.5.1.ini");
+    let org = support::org_from_ini(&name, &text);
+    let files = render::render_all(&org);
+    let placements = org.placements();
+    assert_eq!(org.hosts().len(), 6);
+    for (host, service) in &placements {
+        assert!(
+            files
+                .iter()
+                .any(|f| f.host == host.name && f.service == *service),
+            "no {service} file on {}",
+            host.name
+        );
+    }
+    for f in &files {
+        assert!(
+            placements
+                .iter()
+                .any(|(h, s)| h.name == f.host && *s == f.service),
+            "{} {} is not placed on {}",
+            f.service,
+            f.path,
+            f.host
+        );
+    }
+
+    let file = |host: &str, suffix: &str| {
+        files
+            .iter()
+            .find(|f| f.host == host && f.path.ends_with(suffix))
+            .unwrap_or_else(|| panic!("no {suffix} on {host}"))
+    };
+    // [consul] lists .150, .152, .154: entry i of each list belongs to the i-th host.
+    let consul = ["192.168.112.150", "192.168.112.152", "192.168.112.154"];
+    assert_eq!(
+        org.group_hosts(metis_core::model::Group::Consul)
+            .iter()
+            .map(|h| h.name.as_str())
+            .collect::<Vec<_>>(),
+        consul
+    );
+    for (i, host) in consul.iter().enumerate() {
+        let v: serde_json::Value =
+            serde_json::from_str(&file(host, "/consul/config/consul.json").content)
+                .expect("consul.json");
+        let i = i as u16;
+        assert_eq!(v["bind_addr"], *host);
+        assert_eq!(v["ports"]["server"], 8200 + i, "{host}");
+        assert_eq!(v["ports"]["serf_lan"], 8300 + i, "{host}");
+        assert_eq!(v["ports"]["serf_wan"], 8400 + i, "{host}");
+        assert_eq!(v["ports"]["http"], 8500 + i, "{host}");
+        assert_eq!(v["ports"]["dns"], 8600 + i, "{host}");
+        assert_eq!(v["bootstrap_expect"], 3);
+    }
+    // The fighters the same way: data_port by [data] position, compute_port by [compute].
+    for (hosts, cfg, base) in [
+        (["153", "154", "155"], "/data/config/data.yml", 8700),
+        (["150", "151", "152"], "/compute/config/compute.yml", 8800),
+    ] {
+        for (i, last) in hosts.iter().enumerate() {
+            let host = format!("192.168.112.{last}");
+            let y: serde_yaml_ng::Value =
+                serde_yaml_ng::from_str(&file(&host, cfg).content).expect("yaml");
+            assert_eq!(y["port"].as_u64(), Some(base + i as u64), "{host} {cfg}");
+        }
+    }
+    // Everyone finds consul at the first consul host's HTTP port.
+    let carrier: serde_yaml_ng::Value =
+        serde_yaml_ng::from_str(&file("192.168.112.151", "/carrier.yml").content).expect("yaml");
+    assert_eq!(carrier["discovery-server-ip"].as_str(), Some(consul[0]));
+    assert_eq!(carrier["discovery-server-port"].as_u64(), Some(8500));
 }
