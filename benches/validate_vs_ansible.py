@@ -19,7 +19,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 def inventory(n_hosts: int) -> str:
     """An organisation of n_hosts: 3 consul, carrier, admin, ice_via, the rest data/compute."""
-    ip = lambda i: f"10.{(i >> 16) & 255}.{(i >> 8) & 255}.{i & 255 or 1}"
+    ip = lambda i: f"10.{i // 62500}.{i // 250 % 250}.{i % 250 + 1}"
     fighters = max(n_hosts - 6, 2)
     n_data = fighters // 2
     n_compute = fighters - n_data

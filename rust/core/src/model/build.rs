@@ -156,7 +156,7 @@ fn check_group_count(v: &mut Vars<'_>, g: Group, hosts: &[&str], enabled: bool) 
                 Code::GroupCount,
                 format!(
                     "group `{g}` has {n} hosts ({}); it needs {expected}",
-                    hosts.join(", ")
+                    super::vars::list_names(hosts)
                 ),
             )
             .at(span)

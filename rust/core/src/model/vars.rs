@@ -132,7 +132,7 @@ impl<'a> Vars<'a> {
                         if items.len() == 1 { "y" } else { "ies" },
                         hosts.len(),
                         if hosts.len() == 1 { "" } else { "s" },
-                        hosts.join(", ")
+                        list_names(hosts)
                     ),
                 )
                 .at(var.span.as_ref())
@@ -274,4 +274,17 @@ pub fn describe(v: &Value) -> String {
         Value::Dict(_) => "a dict".into(),
         other => format!("{} {}", other.type_name(), other.to_python_str()),
     }
+}
+
+/// "a, b, c" — or the first five and how many more, for large groups.
+pub fn list_names(names: &[&str]) -> String {
+    const SHOWN: usize = 5;
+    if names.len() <= SHOWN {
+        return names.join(", ");
+    }
+    format!(
+        "{}, ... and {} more",
+        names[..SHOWN].join(", "),
+        names.len() - SHOWN
+    )
 }
