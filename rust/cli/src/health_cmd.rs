@@ -3,6 +3,7 @@
 use crate::exit;
 use crate::input::InventoryArgs;
 use metis_core::health::{self, Filter, RunOptions};
+use metis_core::inventory::templates::Need;
 use metis_core::model::Service;
 use std::time::Duration;
 
@@ -42,7 +43,7 @@ fn parse_service(s: &str) -> Result<Service, String> {
 }
 
 pub fn run(args: Args) -> u8 {
-    let org = match args.input.organization("checking") {
+    let org = match args.input.organization("checking", Need::AllButSecrets) {
         Ok((org, _)) => org,
         Err(code) => return code,
     };

@@ -2,6 +2,7 @@
 
 use crate::exit;
 use metis_core::diag::{self, Diagnostic};
+use metis_core::inventory::templates::{evaluate_outside_ansible, Need};
 use metis_core::inventory::{Inventory, LoadError};
 use metis_core::Organization;
 use std::path::PathBuf;
@@ -64,10 +65,11 @@ impl InventoryArgs {
 }
 
 impl InventoryArgs {
-    /// Loads the inventory and builds the organisation. Diagnostics (warnings included) go to
-    /// stderr; on failure the exit code to return is given back.
-    pub fn organization(&self, what: &str) -> Result<(Organization, Inventory), u8> {
-        let inv = match self.load() {
+    /// Loads the inventory, evaluates its `lookup('env', ...)` values from this process's
+    /// environment (what `need` asks for) and builds the organisation. Diagnostics (warnings
+    /// included) go to stderr; on failure the exit code to return is given back.
+    pub fn organization(&self, what: &str, need: Need) -> Result<(Organization, Inventory), u8> {
+        let mut inv = match self.load() {
             Ok(inv) => inv,
             Err(LoadFailure::Usage(code)) => return Err(code),
             Err(LoadFailure::Invalid(diags, inv)) => {
@@ -77,13 +79,16 @@ impl InventoryArgs {
                 return Err(exit::FAILED);
             }
         };
-        let (org, diags) = metis_core::model::build::build(&inv);
+        let mut diags = evaluate_outside_ansible(&mut inv, &|name| std::env::var(name).ok(), need);
+        let (org, build_diags) = metis_core::model::build::build(&inv);
+        diags.extend(build_diags);
+        diag::sort(&mut diags);
         if !diags.is_empty() {
             eprint!("{}", diag::render_text(&diags, |f| inv.source_text(f)));
         }
         match org {
-            Some(org) => Ok((org, inv)),
-            None => {
+            Some(org) if !diags.iter().any(Diagnostic::is_error) => Ok((org, inv)),
+            _ => {
                 eprintln!("error: not {what}: the inventory has errors");
                 Err(exit::FAILED)
             }

@@ -1,50 +1,30 @@
-//! `metis-deploy inventory --list`.
+//! `metis-deploy inventory --list`: the inventory as `ansible-inventory --list` prints it.
 
 use crate::exit;
-use metis_core::inventory::{Inventory, LoadError};
-use std::path::PathBuf;
+use crate::input::{InventoryArgs, LoadFailure};
 
 #[derive(clap::Args)]
 pub struct Args {
-    #[arg(short = 'i', long = "inventory", value_name = "FILE")]
-    inventory: PathBuf,
+    #[command(flatten)]
+    input: InventoryArgs,
     /// Print every group and host with merged hostvars, as `ansible-inventory --list` does
     /// (the only mode so far, so it is also the default).
     #[arg(long)]
     list: bool,
-    /// Read the JSON printed by `ansible-inventory --list` instead of an INI file.
-    #[arg(long)]
-    from_json: bool,
 }
 
 pub fn run(args: Args) -> u8 {
     let _ = args.list;
-    match Inventory::load(&args.inventory, args.from_json) {
+    match args.input.load() {
         Ok(inv) => {
             println!("{}", inv.to_list_json_string());
             exit::OK
         }
-        Err(LoadError::Unreadable { path, reason }) => {
-            eprintln!("error[unreadable-input]: cannot read inventory {path}: {reason}");
-            exit::USAGE
-        }
-        Err(LoadError::Invalid(diags)) => {
-            // Bad JSON is unreadable input (exit 2); an INI file Ansible would refuse is exit 1.
-            let unreadable = diags
-                .iter()
-                .all(|d| d.code == metis_core::Code::UnreadableInput);
-            // The file was read: quote it in the diagnostics.
-            let text = std::fs::read_to_string(&args.inventory).unwrap_or_default();
-            let name = args.inventory.display().to_string();
-            eprint!(
-                "{}",
-                metis_core::diag::render_text(&diags, |f| (f == name).then_some(text.as_str()))
-            );
-            if unreadable {
-                exit::USAGE
-            } else {
-                exit::FAILED
-            }
+        Err(LoadFailure::Usage(code)) => code,
+        Err(LoadFailure::Invalid(diags, inv)) => {
+            let source = |f: &str| inv.as_ref().and_then(|i| i.source_text(f));
+            eprint!("{}", metis_core::diag::render_text(&diags, source));
+            exit::FAILED
         }
     }
 }

@@ -3,6 +3,7 @@
 
 use crate::exit;
 use crate::input::InventoryArgs;
+use metis_core::inventory::templates::Need;
 use metis_core::render::{self, RenderedFile};
 use std::io::Write;
 use std::path::{Component, Path, PathBuf};
@@ -28,17 +29,23 @@ enum Format {
 }
 
 pub fn run(args: Args) -> u8 {
-    let org = match args.input.organization("rendering") {
+    let org = match args.input.organization("rendering", Need::Everything) {
         Ok((org, _)) => org,
         Err(code) => return code,
     };
     let files = match &args.host {
         Some(h) => {
-            if !org.hosts().iter().any(|x| x.name == *h) {
+            // By inventory name or by address, as `health --host` takes it.
+            let Some(host) = org
+                .hosts()
+                .into_iter()
+                .find(|x| x.name == *h || x.ip.to_string() == *h)
+            else {
                 eprintln!("error: host {h:?} runs no service of this organisation");
                 return exit::USAGE;
-            }
-            render::render_host(&org, h)
+            };
+            let name = host.name.clone();
+            render::render_host(&org, &name)
         }
         None => render::render_all(&org),
     };

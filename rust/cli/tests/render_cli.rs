@@ -190,3 +190,18 @@ fn usage_errors_exit_2() {
     }
     assert!(files_below(&dir).is_empty());
 }
+
+#[test]
+fn unset_environment_secrets_are_refused_by_name_without_writing() {
+    let dir = temp_dir("cli-render-noenv");
+    let example = example();
+    let out = support::run_without_secrets(&["render", s(&example), "--out", s(&dir)]);
+    assert_exit(&out, 1);
+    let err = stderr(&out);
+    assert!(
+        err.contains("error[template]: `mysql_root_password` reads environment variable METIS_MYSQL_ROOT_PASSWORD, which is not set"),
+        "{err}"
+    );
+    assert!(err.contains("export METIS_ADMIN_DB_PASSWORD=..."), "{err}");
+    assert!(files_below(&dir).is_empty());
+}

@@ -82,6 +82,7 @@ codes! {
     WeakSecret = "weak-secret": "A password or token is a well-known default, weak value or unfilled placeholder.",
     TlsSettings = "tls-settings": "TLS is enabled but its server name or certificate settings are missing.",
     MultipleAdmins = "multiple-admins": "More than one admin host: supported, but one is recommended.",
+    Template = "template": "A value is a Jinja template that cannot be evaluated outside Ansible (only `lookup('env', ...)` can).",
 }
 
 impl fmt::Display for Code {

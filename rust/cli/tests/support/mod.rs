@@ -21,12 +21,34 @@ pub fn validate_fixture(name: &str) -> PathBuf {
     repo("rust/core/tests/validate").join(name)
 }
 
-/// Runs `metis-deploy ARGS`.
+/// Runs `metis-deploy ARGS` with the sandbox's test-only secrets exported, as a user of the
+/// example inventory would (`tests/fixtures/sandbox-secrets.env`).
 pub fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_metis-deploy"))
-        .args(args)
-        .output()
-        .expect("run metis-deploy")
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_metis-deploy"));
+    for (k, v) in sandbox_secrets() {
+        cmd.env(k, v);
+    }
+    cmd.args(args).output().expect("run metis-deploy")
+}
+
+/// Runs `metis-deploy ARGS` with none of the sandbox secrets in the environment.
+pub fn run_without_secrets(args: &[&str]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_metis-deploy"));
+    for (k, _) in sandbox_secrets() {
+        cmd.env_remove(k);
+    }
+    cmd.args(args).output().expect("run metis-deploy")
+}
+
+/// `NAME=value` pairs of `tests/fixtures/sandbox-secrets.env`.
+pub fn sandbox_secrets() -> Vec<(String, String)> {
+    let text = std::fs::read_to_string(repo("tests/fixtures/sandbox-secrets.env"))
+        .expect("sandbox-secrets.env");
+    text.lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
 }
 
 /// stdout parsed as JSON.

@@ -10,6 +10,7 @@ pub mod json;
 pub mod list;
 pub mod literal;
 pub mod shlex;
+pub mod templates;
 
 use crate::diag::{Diagnostic, Span};
 use crate::value::Value;
@@ -111,7 +112,13 @@ impl Inventory {
         })?;
         let name: Arc<str> = path.display().to_string().into();
         if from_json {
-            json::parse_list_json(&name, &text).map_err(|d| LoadError::Invalid(vec![d]))
+            // JSON that is not an inventory is unreadable input, like a missing file.
+            json::parse_list_json(&name, &text).map_err(|d| {
+                let at = d
+                    .span
+                    .map(|s| format!(" (line {}, column {})", s.line, s.column));
+                unreadable(format!("{}{}", d.message, at.unwrap_or_default()))
+            })
         } else {
             ini::parse(&name, &text).map_err(LoadError::Invalid)
         }

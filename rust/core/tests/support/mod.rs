@@ -5,6 +5,7 @@
 
 use metis_core::diag::render_text;
 use metis_core::inventory::ini;
+use metis_core::inventory::templates::{evaluate_outside_ansible, Need};
 use metis_core::model::build::build;
 use metis_core::Organization;
 use std::net::{Ipv4Addr, SocketAddr, TcpStream};
@@ -34,12 +35,21 @@ ice_protocol = ssl
 /// Reads `text` as Ansible's INI inventory plugin does and builds the organisation; fails the
 /// test (quoting the diagnostics) when the inventory has errors. Warnings are allowed.
 pub fn org_from_ini(name: &str, text: &str) -> Organization {
+    org_from_ini_with_env(name, text, &[])
+}
+
+/// Like [`org_from_ini`], with `lookup('env', ...)` values evaluated from `env` (every value
+/// needed, as for rendering).
+pub fn org_from_ini_with_env(name: &str, text: &str, env: &[(String, String)]) -> Organization {
     let name: Arc<str> = name.into();
     let source = |_: &str| Some(text);
-    let inv = ini::parse(&name, text).unwrap_or_else(|d| {
+    let mut inv = ini::parse(&name, text).unwrap_or_else(|d| {
         panic!("{name} does not parse:\n{}", render_text(&d, source));
     });
-    let (org, diags) = build(&inv);
+    let lookup = |k: &str| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    let mut diags = evaluate_outside_ansible(&mut inv, &lookup, Need::Everything);
+    let (org, build_diags) = build(&inv);
+    diags.extend(build_diags);
     let errors: Vec<_> = diags.iter().filter(|d| d.is_error()).cloned().collect();
     assert!(
         errors.is_empty(),
@@ -47,6 +57,18 @@ pub fn org_from_ini(name: &str, text: &str) -> Organization {
         render_text(&errors, source)
     );
     org.expect("no errors, so an organisation")
+}
+
+/// The sandbox example's test-only secrets (`tests/fixtures/sandbox-secrets.env`).
+pub fn sandbox_secrets() -> Vec<(String, String)> {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/sandbox-secrets.env");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    text.lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
 }
 
 /// The fixture with `extra` lines appended to its `[all:vars]`.
