@@ -10,7 +10,6 @@ from metis_deploy._errors import (
     InvalidTypeError,
     InvalidValueError,
     InventoryError,
-    NotAvailableError,
     UnknownHostError,
     UnreadableInventoryError,
 )
@@ -31,7 +30,6 @@ __all__ = [
     "InvalidTypeError",
     "InvalidValueError",
     "InventoryError",
-    "NotAvailableError",
     "RenderedFile",
     "UnknownHostError",
     "UnreadableInventoryError",

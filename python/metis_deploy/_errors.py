@@ -56,7 +56,3 @@ class InvalidValueError(Error, ValueError):
 
 class UnknownHostError(Error, LookupError):
     """The host named is not in the inventory."""
-
-
-class NotAvailableError(Error, NotImplementedError):
-    """This build of metis-core does not provide the requested operation yet."""

@@ -102,7 +102,7 @@ def test_health_bad_arguments(example: pathlib.Path, kwargs, exc) -> None:
 # ---- behaviour that needs the parts of metis-core landing on main --------------------------
 
 
-def test_syntax_errors_are_located(needs_ini_reader, tmp_path: pathlib.Path) -> None:
+def test_syntax_errors_are_located(tmp_path: pathlib.Path) -> None:
     f = tmp_path / "broken.ini"
     f.write_text("[consul\n10.0.0.1\n")
     diags = md.validate(f)
@@ -114,31 +114,31 @@ def test_syntax_errors_are_located(needs_ini_reader, tmp_path: pathlib.Path) -> 
     assert not isinstance(info.value, md.UnreadableInventoryError)
 
 
-def test_parse_inventory_example(needs_ini_reader, example: pathlib.Path) -> None:
+def test_parse_inventory_example(example: pathlib.Path) -> None:
     data = md.parse_inventory(example)
     assert data["groups"]["consul"] == ["127.0.1.1", "127.0.1.2", "127.0.1.3"]
     assert data["hostvars"]["127.0.1.1"]["consul_http_port"] == [8500, 8501, 8502]
     assert data["hostvars"]["127.0.1.1"]["enable_tls"] is False
 
 
-def test_example_is_valid(needs_ini_reader, example: pathlib.Path) -> None:
+def test_example_is_valid(example: pathlib.Path) -> None:
     assert [d for d in md.validate(example) if d.is_error] == []
 
 
-def test_validate_reports_located_errors(needs_ini_reader, example: pathlib.Path, tmp_path) -> None:
+def test_validate_reports_located_errors(example: pathlib.Path, tmp_path) -> None:
     bad = tmp_path / "bad.ini"
     bad.write_text(example.read_text().replace("data_port = [8700, 8701]", "data_port = [8700]"))
     errors = [d for d in md.validate(bad) if d.is_error]
     assert any(d.code == "list-length" and d.file == str(bad) and d.line for d in errors), errors
 
 
-def test_resolved_data_matches_file(needs_ini_reader, needs_resolved_reader, example) -> None:
+def test_resolved_data_matches_file(example) -> None:
     data = md.parse_inventory(example)
     assert [d for d in md.validate(data) if d.is_error] == []
     assert md.validate({"groups": {"all": []}, "hostvars": {}})
 
 
-def test_render_files(needs_renderer, example: pathlib.Path) -> None:
+def test_render_files(example: pathlib.Path) -> None:
     files = md.render(example, "127.0.1.2")
     assert files and all(f.host == "127.0.1.2" for f in files)
     assert all(f.path.startswith("/") for f in files)
@@ -149,12 +149,12 @@ def test_render_files(needs_renderer, example: pathlib.Path) -> None:
     assert md.render(example, "127.0.1.2") == files
 
 
-def test_render_unknown_host(needs_renderer, example: pathlib.Path) -> None:
+def test_render_unknown_host(example: pathlib.Path) -> None:
     with pytest.raises(md.UnknownHostError):
         md.render(example, "10.9.9.9")
 
 
-def test_render_refuses_bad_inventory(needs_renderer, example: pathlib.Path, tmp_path) -> None:
+def test_render_refuses_bad_inventory(example: pathlib.Path, tmp_path) -> None:
     bad = tmp_path / "bad.ini"
     bad.write_text(example.read_text().replace("data_port = [8700, 8701]", "data_port = [8700]"))
     with pytest.raises(md.InventoryError) as info:
@@ -162,7 +162,7 @@ def test_render_refuses_bad_inventory(needs_renderer, example: pathlib.Path, tmp
     assert info.value.errors and info.value.line
 
 
-def test_health_report(needs_ini_reader, example: pathlib.Path) -> None:
+def test_health_report(example: pathlib.Path) -> None:
     # Nothing runs on the sandbox addresses here: every check fails fast, none raises.
     report = md.health(example, services=["consul"], check_timeout=0.5, timeout=1)
     assert report["healthy"] is False
@@ -173,12 +173,12 @@ def test_health_report(needs_ini_reader, example: pathlib.Path) -> None:
     assert "consul" in report["table"]
 
 
-def test_health_unknown_host(needs_ini_reader, example: pathlib.Path) -> None:
+def test_health_unknown_host(example: pathlib.Path) -> None:
     with pytest.raises(md.UnknownHostError):
         md.health(example, hosts=["10.9.9.9"])
 
 
-def test_health_releases_the_gil(needs_ini_reader, example: pathlib.Path) -> None:
+def test_health_releases_the_gil(example: pathlib.Path) -> None:
     import threading
     import time
 
@@ -199,3 +199,15 @@ def test_health_releases_the_gil(needs_ini_reader, example: pathlib.Path) -> Non
         done.set()
         t.join()
     assert ticks > 50
+
+
+def test_render_from_a_file_reads_env_lookups(example: pathlib.Path, sandbox_env: dict[str, str], monkeypatch) -> None:
+    admin = "127.0.1.3"
+    files = md.render(example, admin)
+    config = next(f for f in files if f.path.endswith("application-admin.yml"))
+    assert sandbox_env["METIS_ADMIN_DB_PASSWORD"] in config.content and config.secret
+    monkeypatch.delenv("METIS_ADMIN_DB_PASSWORD")
+    with pytest.raises(md.InventoryError) as err:
+        md.render(example, admin)
+    assert "METIS_ADMIN_DB_PASSWORD, which is not set" in str(err.value)
+    assert err.value.code == "template"

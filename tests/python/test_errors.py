@@ -13,8 +13,7 @@ def test_exception_hierarchy() -> None:
     assert issubclass(md.InvalidTypeError, TypeError)
     assert issubclass(md.InvalidValueError, ValueError)
     assert issubclass(md.UnknownHostError, LookupError)
-    assert issubclass(md.NotAvailableError, NotImplementedError)
-    for cls in (md.InvalidTypeError, md.InvalidValueError, md.UnknownHostError, md.NotAvailableError):
+    for cls in (md.InvalidTypeError, md.InvalidValueError, md.UnknownHostError):
         assert issubclass(cls, md.Error)
 
 

@@ -46,16 +46,6 @@ pub fn unknown_host(py: Python<'_>, message: impl Into<String>) -> PyErr {
     raise(py, "UnknownHostError", message.into(), None, None)
 }
 
-pub fn not_available(py: Python<'_>, what: &str) -> PyErr {
-    raise(
-        py,
-        "NotAvailableError",
-        format!("{what} is not available in this build of metis-core"),
-        None,
-        None,
-    )
-}
-
 /// `InventoryError` carrying every diagnostic; the message lists the errors with their locations.
 pub fn inventory_error(py: Python<'_>, summary: &str, diags: Vec<metis_core::Diagnostic>) -> PyErr {
     let mut message = summary.to_string();

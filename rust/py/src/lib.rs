@@ -9,6 +9,7 @@ mod errors;
 mod types;
 
 use metis_core::health as core_health;
+use metis_core::inventory::templates::{evaluate_outside_ansible, Need};
 use metis_core::inventory::{Inventory, LoadError};
 use metis_core::model::{build, Organization, Service};
 use pyo3::prelude::*;
@@ -69,26 +70,36 @@ fn load(
 }
 
 /// Loads and builds the organisation, raising `InventoryError` when the inventory has errors.
+/// A file is read as the standalone binary reads it: `lookup('env', ...)` values come from this
+/// process's environment (what `need` asks for); Ansible's resolved data is already evaluated.
 fn organization(
     py: Python<'_>,
     inventory: &Bound<'_, PyAny>,
     from_json: bool,
+    need: Need,
 ) -> PyResult<(Inventory, Organization, Vec<metis_core::Diagnostic>)> {
-    let inv = match load(py, source(inventory)?, from_json)? {
+    let src = source(inventory)?;
+    let from_file = matches!(src, Source::File(_));
+    let mut inv = match load(py, src, from_json)? {
         Ok(inv) => inv,
         Err(diags) => return Err(errors::load_error(py, LoadError::Invalid(diags))),
     };
-    let (org, diags) = py.allow_threads(|| build::build(&inv));
+    let (org, diags) = py.allow_threads(|| {
+        let mut diags = Vec::new();
+        if from_file {
+            diags = evaluate_outside_ansible(&mut inv, &|name| std::env::var(name).ok(), need);
+        }
+        let (org, build_diags) = build::build(&inv);
+        diags.extend(build_diags);
+        metis_core::diag::sort(&mut diags);
+        (org, diags)
+    });
     match org {
-        Some(org) => Ok((inv, org, diags)),
-        None if diags.iter().any(|d| d.is_error()) => Err(errors::inventory_error(
+        Some(org) if !diags.iter().any(|d| d.is_error()) => Ok((inv, org, diags)),
+        _ => Err(errors::inventory_error(
             py,
             "the inventory has errors:",
             diags,
-        )),
-        None => Err(errors::not_available(
-            py,
-            "building the organisation model (metis_core::model::build::build)",
         )),
     }
 }
@@ -122,7 +133,7 @@ fn render(
     let host: String = host
         .extract()
         .map_err(|_| errors::invalid_type(py, "host must be a str (an inventory host name)"))?;
-    let (inv, org, _diags) = organization(py, inventory, from_json)?;
+    let (inv, org, _diags) = organization(py, inventory, from_json, Need::Everything)?;
     if !inv.hosts.contains_key(&host) {
         return Err(errors::unknown_host(
             py,
@@ -198,7 +209,7 @@ fn health<'py>(
             }
         }
     }
-    let (inv, org, _diags) = organization(py, inventory, from_json)?;
+    let (inv, org, _diags) = organization(py, inventory, from_json, Need::AllButSecrets)?;
     for h in &hosts {
         let known = inv.hosts.contains_key(h) || org.hosts().iter().any(|x| x.ip.to_string() == *h);
         if !known {
