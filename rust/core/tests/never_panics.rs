@@ -1,6 +1,8 @@
 //! Bad input never panics: random bytes and random INI-ish lines through the INI reader, the
-//! JSON reader and `--list`.
+//! JSON reader and `--list`; random organisation inventories through validation, rendering and
+//! health planning.
 
+use metis_core::inventory::templates::{evaluate_outside_ansible, Need};
 use metis_core::inventory::{ini, json};
 use proptest::prelude::*;
 use std::sync::Arc;
@@ -23,6 +25,90 @@ fn ini_line() -> impl Strategy<Value = String> {
     ]
 }
 
+const BASE: &str = "[consul]\n127.0.0.1\n[carrier]\n127.0.0.1\n[admin]\n127.0.0.1\n[ice_via]\n127.0.0.1\n\
+[all:vars]\nconsul_server_port = [8200]\nconsul_serf_lan_port = [8300]\nconsul_serf_wan_port = [8400]\n\
+consul_http_port = [8500]\nconsul_dns_port = [8600]\ncarrier_external_ip = 127.0.0.1\n\
+ice_via_external_ip = 127.0.0.1\nmysql_root_password = a\nadmin_password = b\n";
+
+/// An organisation-shaped inventory with random placements and random, often wrong, values.
+fn org_inventory() -> impl Strategy<Value = String> {
+    let host = "127\\.0\\.[0-2]\\.[1-3]|[a-z]{1,3}|0x1F|10\\.0\\.0\\.[0-9]{1,3}";
+    let value = prop_oneof![
+        "-?[0-9]{1,6}",
+        "\\[[0-9, ]{0,16}\\]",
+        "True|False|yes|None",
+        "[a-z0-9.]{0,10}",
+        "\"\\{\\{ lookup\\('env', 'X'\\) \\}\\}\"",
+        "0x[0-9a-f]{1,8}",
+    ];
+    let key = prop_oneof![
+        Just("consul_http_port"),
+        Just("consul_server_port"),
+        Just("consul_serf_lan_port"),
+        Just("consul_serf_wan_port"),
+        Just("consul_dns_port"),
+        Just("data_port"),
+        Just("compute_port"),
+        Just("carrier_rpc_port"),
+        Just("admin_web_port"),
+        Just("ice_grid_port"),
+        Just("ice_protocol"),
+        Just("enable_tls"),
+        Just("deploy_dir"),
+        Just("enable_deploy_data"),
+        Just("enable_deploy_consul"),
+        Just("carrier_external_ip"),
+        Just("ice_via_external_ip"),
+        Just("storage_ip"),
+        Just("storage_port"),
+        Just("admin_password"),
+        Just("service_manager"),
+        Just("data_cpu_quota"),
+        Just("carrier_verbosity"),
+        Just("ansible_host"),
+        Just("service_user"),
+    ];
+    let group = prop_oneof![
+        Just("consul"),
+        Just("carrier"),
+        Just("admin"),
+        Just("ice_via"),
+        Just("data"),
+        Just("compute"),
+    ];
+    (
+        proptest::collection::vec((group, proptest::collection::vec(host, 0..3)), 0..3),
+        proptest::collection::vec((key, value), 0..6),
+    )
+        .prop_map(|(groups, vars)| {
+            // A valid organisation first, so that random changes often still build one and
+            // reach the renderer and the health planner.
+            let mut text = String::from(BASE);
+            for (g, hosts) in groups {
+                text += &format!("[{g}]\n{}\n", hosts.join("\n"));
+            }
+            text += "[all:vars]\n";
+            for (k, v) in vars {
+                text += &format!("{k} = {v}\n");
+            }
+            text
+        })
+}
+
+fn check_org(text: &str) {
+    let Ok(mut inv) = ini::parse(&name(), text) else {
+        return;
+    };
+    let _ = metis_core::validate::validate(&inv);
+    let env = |k: &str| (k == "X").then(|| "from-env".to_string());
+    let _ = evaluate_outside_ansible(&mut inv, &env, Need::Everything);
+    if let (Some(org), _) = metis_core::model::build::build(&inv) {
+        let _ = metis_core::render::render_all(&org);
+        let _ = metis_core::health::plan(&org, &Default::default());
+        let _ = org.port_conflicts();
+    }
+}
+
 fn check_ini(text: &str) {
     if let Ok(inv) = ini::parse(&name(), text) {
         let _ = inv.to_list_json();
@@ -39,6 +125,11 @@ fn check_ini(text: &str) {
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn organisations_with_random_values(text in org_inventory()) {
+        check_org(&text);
+    }
 
     #[test]
     fn ini_random_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
