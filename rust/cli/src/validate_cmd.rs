@@ -3,6 +3,7 @@
 use crate::exit;
 use crate::input::InventoryArgs;
 use metis_core::diag::{self, Diagnostic};
+use metis_core::model::{Group, Organization};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -22,8 +23,13 @@ enum Format {
 }
 
 pub fn run(args: Args) -> u8 {
+    let mut summary = None;
     let (diags, inv) = match args.input.load() {
-        Ok(inv) => (metis_core::validate::validate(&inv), Some(Box::new(inv))),
+        Ok(inv) => {
+            let (org, diags) = metis_core::model::build::build(&inv);
+            summary = org.as_ref().map(summarise);
+            (diags, Some(Box::new(inv)))
+        }
         Err(crate::input::LoadFailure::Usage(code)) => return code,
         Err(crate::input::LoadFailure::Invalid(diags, inv)) => (diags, inv),
     };
@@ -38,6 +44,9 @@ pub fn run(args: Args) -> u8 {
                 eprint!("{text}");
             } else {
                 print!("{text}");
+                if let Some(summary) = summary {
+                    println!("{summary}");
+                }
             }
         }
     }
@@ -51,4 +60,26 @@ pub fn run(args: Args) -> u8 {
 fn print_json(diags: &[Diagnostic], valid: bool) {
     let doc = serde_json::json!({ "valid": valid, "diagnostics": diags });
     println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+}
+
+/// "valid organisation `sandbox`: 5 hosts; consul 3, ice_via 1, ..." for a clean run.
+fn summarise(org: &Organization) -> String {
+    let groups: Vec<String> = Group::ALL
+        .iter()
+        .map(|g| {
+            let n = org.group_hosts(*g).len();
+            let off = if org.is_enabled(*g) {
+                ""
+            } else {
+                " (not deployed)"
+            };
+            format!("{g} {n}{off}")
+        })
+        .collect();
+    format!(
+        "valid organisation `{}`: {} hosts; {}",
+        org.cluster_name,
+        org.hosts().len(),
+        groups.join(", ")
+    )
 }
