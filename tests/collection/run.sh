@@ -3,7 +3,6 @@
 # directory, then runs real playbooks against the fixture hosts with the local connection. Files are
 # only written below a temporary directory. Ansible runs as `$PYTHON -m ansible` (PYTHON defaults
 # to python3): the interpreter metis_deploy is installed for.
-# Tests that need a part of metis-core not built yet are reported as SKIP, naming that part.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -21,32 +20,9 @@ inv="$here/fixtures/inventory.ini"
 bad="$here/fixtures/bad.ini"
 secrets=(Fixture-Root-7Hq2mZ Fixture-Db-4Kp9wX Fixture-Token-8Jr3vN)
 
-# What metis-core can do in this build.
-read -r has_ini has_resolved has_render <<<"$("$py" - "$inv" <<'PY'
-import sys
-import metis_deploy as md
-inv = sys.argv[1]
-ini = not any("not built yet" in d.message for d in md.validate(inv))
-try:
-    md.validate({"groups": {"all": []}, "hostvars": {}})
-    resolved = True
-except md.NotAvailableError:
-    resolved = False
-try:
-    md.render(inv, "127.0.1.2")
-    render = True
-except md.NotAvailableError:
-    render = False
-except md.Error:
-    render = ini
-print(int(ini), int(resolved), int(render))
-PY
-)"
-
-passed=0 failed=0 skipped=0
+passed=0 failed=0
 pass() { echo "PASS $1"; passed=$((passed + 1)); }
 fail() { echo "FAIL $1"; failed=$((failed + 1)); }
-skip() { echo "SKIP $1 ($2)"; skipped=$((skipped + 1)); }
 play() { "$py" -m ansible playbook -i "$inv" "$@" >"$work/out.log" 2>&1; }
 run() { # name, playbook args...
   local name=$1; shift
@@ -59,22 +35,13 @@ echo 'raise ImportError("metis_deploy hidden for the test")' >"$work/fake/metis_
 PYTHONPATH="$work/fake" run "missing metis_deploy: one-line install hint" "$here/playbooks/missing_package.yml"
 run "unreadable inventory path" "$here/playbooks/unreadable.yml"
 
-sources=()
-if [ "$has_ini" = 1 ]; then sources+=(file); else
-  skip "plugins reading an inventory file" "metis-core's INI reader (inventory::ini) is not built yet"; fi
-if [ "$has_resolved" = 1 ]; then sources+=(play); else
-  skip "plugins reading the play's inventory" "metis-core's json::from_resolved is not built yet"; fi
-
-for src in "${sources[@]}"; do
+# The plugins read the inventory from a file (`path`) or from the play itself.
+for src in file play; do
   extra=()
   [ "$src" = file ] && extra=(-e "metis_inventory_path=$inv")
   run "validate ($src): good passes, bad fails with located errors" \
     "$here/playbooks/validate.yml" -e "bad_inventory=$bad" "${extra[@]}"
   run "health ($src): unhealthy services fail with a table" "$here/playbooks/health.yml" "${extra[@]}"
-  if [ "$has_render" != 1 ]; then
-    skip "render ($src)" "metis-core's renderer is not built yet"
-    continue
-  fi
   out="$work/render-$src"
   mkdir -p "$out"
   run "render ($src): check mode writes nothing, changed then unchanged, backup" \
@@ -95,5 +62,5 @@ for src in "${sources[@]}"; do
   fi
 done
 
-echo "collection tests: $passed passed, $failed failed, $skipped skipped"
+echo "collection tests: $passed passed, $failed failed"
 [ "$failed" = 0 ]
