@@ -4,8 +4,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
@@ -16,32 +14,16 @@ from ansible_collections.metis.node.plugins.plugin_utils.metis import (
 )
 
 
-def _as_dict(report):
-    if isinstance(report, Mapping):
-        return dict(report)
-    to_dict = getattr(report, "to_dict", None)
-    if callable(to_dict):
-        return to_dict()
-    raise AnsibleActionFail(f"metis_deploy.health returned an unexpected {type(report).__name__}")
-
-
-def _healthy(check):
-    for key in ("healthy", "ok"):
-        if key in check:
-            return bool(check[key])
-    return str(check.get("status", "")).lower() in ("ok", "healthy", "passing")
-
-
 def unhealthy_table(checks):
     """The unhealthy checks as an aligned text table."""
     rows = [("HOST", "SERVICE", "CHECK", "DETAIL")]
     for c in checks:
         rows.append(
             (
-                str(c.get("host", "")),
-                str(c.get("service", "")),
-                str(c.get("check", c.get("kind", ""))),
-                str(c.get("detail", c.get("message", c.get("error", "")))),
+                str(c["host"]),
+                str(c["service"]),
+                str(c["check"]),
+                str(c["detail"]),
             )
         )
     widths = [max(len(r[i]) for r in rows) for i in range(3)]
@@ -73,18 +55,16 @@ class ActionModule(ActionBase):
             raise AnsibleActionFail("timeout must be a positive number of seconds")
         md = require_metis_deploy()
         inventory = inventory_argument(args, task_vars or {})
-        report = _as_dict(
-            call(
-                md.health,
-                inventory,
-                args["hosts"],
-                args["services"],
-                wait=args["wait"],
-                timeout=float(args["timeout"]),
-            )
+        report = call(
+            md.health,
+            inventory,
+            args["hosts"],
+            args["services"],
+            wait=args["wait"],
+            timeout=float(args["timeout"]),
         )
-        checks = [c for c in report.get("checks", []) if isinstance(c, Mapping)]
-        bad = [c for c in checks if not _healthy(c)]
+        checks = report["checks"]
+        bad = [c for c in checks if not c["ok"]]
         result.update(changed=False, report=report, healthy=not bad)
         if bad:
             raise AnsibleActionFail(

@@ -119,8 +119,7 @@ fn table_format_and_filters() {
 #[test]
 fn timeout_bounds_each_check() {
     let dir = temp_dir("cli-health-timeout");
-    let silent = TcpListener::bind("127.0.9.2:0").expect("bind 127.0.9.2");
-    let port = silent.local_addr().expect("addr").port();
+    let (silent, port) = silent_listener("127.0.9.2");
     let inv = inventory(&dir, "127.0.9.2", port);
     let t = Instant::now();
     let out = health(
@@ -171,4 +170,22 @@ fn usage_errors_exit_2() {
     }
     assert_exit(&run(&["health"]), 2);
     assert_exit(&run(&["health", "/nonexistent/inventory.ini"]), 2);
+}
+
+/// A listener that never answers, on an ephemeral port outside the fighters' task port ranges
+/// (which the validator rightly refuses to share with consul's http port).
+fn silent_listener(ip: &str) -> (TcpListener, u16) {
+    use metis_core::model::defaults::{COMPUTE_TASK_PORTS, DATA_TASK_PORTS};
+    let taken = |p: u16| {
+        [DATA_TASK_PORTS, COMPUTE_TASK_PORTS]
+            .iter()
+            .any(|(a, b)| (*a..=*b).contains(&p))
+    };
+    loop {
+        let l = TcpListener::bind((ip, 0)).expect("bind a loopback address");
+        let port = l.local_addr().expect("addr").port();
+        if !taken(port) {
+            return (l, port);
+        }
+    }
 }
