@@ -14,6 +14,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -q >/dev/null
   apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+  # Tests start their own daemons on their own loopback addresses: packaged ones that a
+  # post-install script may have started (nginx on *:80) would take their ports.
+  for s in nginx mariadb; do service "$s" stop >/dev/null 2>&1 || true; done
 fi
 
 python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore -r tests/requirements.txt
