@@ -113,3 +113,56 @@ fn unreadable_input_and_usage_errors_exit_2() {
         Some(2)
     );
 }
+
+#[test]
+fn secret_values_are_never_printed() {
+    let path = fixture("mistyped_and_secrets.ini");
+    let secrets = ["Xk9-long-but-plaintext", "123456"];
+    for format in ["text", "json"] {
+        let out = run(&["validate", path.to_str().unwrap(), "--format", format]);
+        let printed = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(printed.contains("mysql_root_password"), "{printed}");
+        for s in secrets {
+            assert!(
+                !printed.contains(s),
+                "{format} output shows a secret ({s}):\n{printed}"
+            );
+        }
+    }
+}
+
+#[test]
+fn json_input_reports_each_finding_once() {
+    let dir = temp_dir("cli-validate-from-json");
+    let listed = run(&[
+        "inventory",
+        "--list",
+        "-i",
+        "../../tests/fixtures/upstream/inventory-v0.5.1.ini",
+    ]);
+    assert_eq!(listed.status.code(), Some(0));
+    let path = dir.join("upstream.json");
+    std::fs::write(&path, &listed.stdout).unwrap();
+    let out = run(&[
+        "validate",
+        "--from-json",
+        path.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let doc = json(&out);
+    assert_eq!(doc["valid"], true, "{doc}");
+    let diags = doc["diagnostics"].as_array().expect("diagnostics");
+    let mut seen = std::collections::HashSet::new();
+    for d in diags {
+        assert!(
+            seen.insert((d["code"].to_string(), d["message"].to_string())),
+            "repeated: {d}"
+        );
+    }
+    assert!(diags.iter().any(|d| d["code"] == "weak-secret"));
+}

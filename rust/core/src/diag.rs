@@ -182,8 +182,14 @@ pub fn render_text<'a>(diags: &[Diagnostic], source: impl Fn(&str) -> Option<&'a
             let gutter = sp.line.to_string().len();
             let pad = " ".repeat(gutter);
             let _ = writeln!(out, "{pad}--> {sp}");
+            // Lines as the reader counts them; secret values never quoted back.
             let line_text = source(&sp.file)
-                .and_then(|text| text.lines().nth(sp.line.saturating_sub(1) as usize));
+                .and_then(|text| {
+                    crate::inventory::ini::py_splitlines(text)
+                        .get(sp.line.saturating_sub(1) as usize)
+                        .copied()
+                })
+                .map(crate::secrets::mask_line);
             if let Some(text) = line_text {
                 let caret_at: usize = text
                     .chars()

@@ -9,6 +9,7 @@ pub mod health;
 pub mod inventory;
 pub mod model;
 pub mod render;
+pub mod secrets;
 pub mod validate;
 pub mod value;
 

@@ -5,21 +5,12 @@
 use crate::diag::{Code, Diagnostic};
 use crate::inventory::{Inventory, Var};
 use crate::model::vars::is_template;
+use crate::secrets::is_secret_name;
 use crate::value::Value;
 
 /// Every problem of the inventory, errors and warnings, in reading order.
 pub fn validate(inv: &Inventory) -> Vec<Diagnostic> {
     crate::model::build::build(inv).1
-}
-
-/// Variables that hold passwords, tokens or keys.
-pub fn is_secret_name(name: &str) -> bool {
-    let n = name.to_ascii_lowercase();
-    n.contains("password")
-        || n.ends_with("_pass")
-        || n.contains("token")
-        || n.contains("secret")
-        || n.ends_with("private_key")
 }
 
 /// Values anyone would try first, upstream's example defaults and unfilled placeholders.
@@ -77,7 +68,7 @@ fn check_mistyped(name: &str, var: &Var, out: &mut Vec<Diagnostic>) {
     let raw = var.raw.as_deref().unwrap_or("").trim();
     let Value::Int(i) = &var.value else { return };
     let hex = raw.len() > 2 && (raw.starts_with("0x") || raw.starts_with("0X"));
-    if hex && !name.ends_with("_port") {
+    if hex && !name.ends_with("_port") && !is_secret_name(name) {
         out.push(
             Diagnostic::error(
                 Code::MistypedValue,
@@ -87,13 +78,12 @@ fn check_mistyped(name: &str, var: &Var, out: &mut Vec<Diagnostic>) {
             .hint(format!("quote it: {name} = \"{raw}\"")),
         );
     } else if is_secret_name(name) {
+        // Neither the value as written nor what it became is ever shown.
         let lossy = i.to_string() != raw && !raw.is_empty();
         let d = if lossy {
             Diagnostic::error(
                 Code::MistypedValue,
-                format!(
-                    "`{name}` was read as the integer {i}, which is not the password as written"
-                ),
+                format!("`{name}` was read as an integer, which is not the password as written"),
             )
         } else {
             Diagnostic::warning(
@@ -101,16 +91,20 @@ fn check_mistyped(name: &str, var: &Var, out: &mut Vec<Diagnostic>) {
                 format!("`{name}` is a number: Ansible reads it as an integer, not text"),
             )
         };
-        let shown = if raw.is_empty() { "..." } else { raw };
         let hint = format!(
-            "make it text: `{name} = \"{shown}\"` in a vars section, `{name}='\"{shown}\"'` on a host line (the host line's own quotes are removed before the value is read); better, keep it in Ansible Vault"
+            "make it text: `{name} = \"<value>\"` in a vars section, `{name}='\"<value>\"'` on a host line (the host line's own quotes are removed before the value is read); better, keep it in Ansible Vault"
         );
         out.push(d.at(var.span.as_ref()).hint(hint));
     }
 }
 
 fn check_secret(name: &str, var: &Var, out: &mut Vec<Diagnostic>) {
-    if is_template(&var.value) {
+    // A template (or a value already evaluated from one) is not written in the inventory.
+    let written_as_template = var
+        .raw
+        .as_deref()
+        .is_some_and(|r| r.contains("{{") || r.contains("{%"));
+    if is_template(&var.value) || written_as_template {
         return;
     }
     if !is_secret_name(name) {

@@ -13,7 +13,7 @@ pub(crate) fn py_space(c: char) -> bool {
 }
 
 /// Python's `str.splitlines()`.
-pub(crate) fn py_splitlines(text: &str) -> Vec<&str> {
+pub fn py_splitlines(text: &str) -> Vec<&str> {
     let mut out = Vec::new();
     let mut start = 0;
     let mut it = text.char_indices().peekable();
@@ -50,12 +50,6 @@ pub(crate) fn py_splitlines(text: &str) -> Vec<&str> {
 
 fn is_word(c: char) -> bool {
     c == '_' || c.is_alphanumeric()
-}
-
-/// `to_safe_group_name(name)` as the INI plugin calls it: with Ansible's default
-/// `TRANSFORM_INVALID_GROUP_CHARS = never`, names are kept as written (Ansible only warns).
-pub fn safe_group_name(name: &str) -> String {
-    name.to_string()
 }
 
 /// `\s*(?:#.*)?$`
@@ -387,7 +381,8 @@ impl Reader<'_> {
                 continue;
             }
             if let Some((name, tag)) = match_section(line) {
-                group = safe_group_name(name);
+                // Ansible's default TRANSFORM_INVALID_GROUP_CHARS=never keeps names as written.
+                group = name.to_string();
                 state = tag.unwrap_or("hosts").to_string();
                 if !matches!(state.as_str(), "hosts" | "children" | "vars") {
                     return Err(self.err(

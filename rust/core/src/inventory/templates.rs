@@ -9,7 +9,7 @@
 use super::Inventory;
 use crate::diag::{Code, Diagnostic};
 use crate::model::vars::is_template;
-use crate::validate::is_secret_name;
+use crate::secrets::is_secret_name;
 use crate::value::Value;
 
 /// What the caller needs the values for.

@@ -1,5 +1,6 @@
 //! Inventory -> Organization, collecting every problem on the way.
 
+use super::ports::var;
 use super::vars::{is_template, Vars};
 use super::*;
 use crate::diag::{Code, Diagnostic};
@@ -17,7 +18,9 @@ pub fn build(inv: &Inventory) -> (Option<Organization>, Vec<Diagnostic>) {
     let mut diags = vars.diags;
     diags.extend(crate::validate::inventory_checks(inv));
     crate::diag::sort(&mut diags);
-    diags.dedup();
+    // The same finding once: JSON input repeats group variables in every host's hostvars.
+    let mut seen = std::collections::HashSet::new();
+    diags.retain(|d| seen.insert((d.code, d.message.clone(), d.span.clone())));
     let org = if diags.iter().any(Diagnostic::is_error) {
         None
     } else {
@@ -136,11 +139,10 @@ fn check_group_count(v: &mut Vars<'_>, g: Group, hosts: &[&str], enabled: bool) 
         }
         return;
     }
-    if !enabled {
-        return;
-    }
     let problem = match g {
-        Group::Consul if n.is_multiple_of(2) => Some((
+        // Not deployed here, consul's size is not ours to check; but whichever carrier and
+        // ice_via the others are pointed at must be the only one.
+        Group::Consul if enabled && n.is_multiple_of(2) => Some((
             "an odd number of hosts (1, 3, 5...): raft needs a majority",
             "add or remove one consul host",
         )),
@@ -226,7 +228,12 @@ fn host_ref(v: &mut Vars<'_>, name: &str) -> Option<HostRef> {
         );
         return None;
     }
-    match var.value.as_str().and_then(|s| s.parse().ok()) {
+    match var
+        .value
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .filter(|ip| super::vars::is_host_address(*ip))
+    {
         Some(ip) => Some(HostRef {
             name: name.to_string(),
             ip,
@@ -268,25 +275,18 @@ fn read_organization(v: &mut Vars<'_>) -> Option<Organization> {
     // consul: per-host port lists indexed by position in the group.
     let consul_hosts = topo.hosts(Group::Consul);
     let scope = topo.scope(&[Group::Consul]);
-    let mut lists = Vec::new();
-    for key in [
-        "consul_server_port",
-        "consul_serf_lan_port",
-        "consul_serf_wan_port",
-        "consul_http_port",
-        "consul_dns_port",
-    ] {
-        lists.push(if consul_hosts.is_empty() {
+    let lists = var::CONSUL_PORTS.map(|key| {
+        if consul_hosts.is_empty() {
             Vec::new()
         } else {
             v.port_list(&scope, "consul", consul_hosts, key, 1)
-        });
-    }
+        }
+    });
     let consul: Vec<ConsulNode> = consul_hosts
         .iter()
         .enumerate()
         .filter_map(|(index, h)| {
-            let p = |k: usize| lists[k].get(index).copied();
+            let p = |k: usize| lists[k].get(index).copied().flatten();
             Some(ConsulNode {
                 host: host(h)?,
                 index,
@@ -301,35 +301,29 @@ fn read_organization(v: &mut Vars<'_>) -> Option<Organization> {
         })
         .collect();
 
+    // Every port is read (and reported) before any missing one drops the node.
     let carrier = topo.hosts(Group::Carrier).first().and_then(|h| {
         let scope = topo.scope(&[Group::Carrier]);
-        let ports = CarrierPorts {
-            pprof: v.port(
-                &scope,
-                "carrier_pprof_port",
-                defaults::CARRIER_PPROF_PORT,
-                1,
-            ),
-            rpc: v.port(&scope, "carrier_rpc_port", defaults::CARRIER_RPC_PORT, 1),
-            grpc_gateway: v.port(
-                &scope,
-                "carrier_grpc_gateway_port",
-                defaults::CARRIER_GRPC_GATEWAY_PORT,
-                1,
-            ),
-            p2p_udp: v.port(
-                &scope,
-                "carrier_p2p_udp_port",
-                defaults::CARRIER_P2P_UDP_PORT,
-                1,
-            ),
-            p2p_tcp: v.port(
-                &scope,
-                "carrier_p2p_tcp_port",
-                defaults::CARRIER_P2P_TCP_PORT,
-                1,
-            ),
-        };
+        let pprof = v.port(&scope, var::CARRIER_PPROF, defaults::CARRIER_PPROF_PORT, 1);
+        let rpc = v.port(&scope, var::CARRIER_RPC, defaults::CARRIER_RPC_PORT, 1);
+        let gateway = v.port(
+            &scope,
+            var::CARRIER_GRPC_GATEWAY,
+            defaults::CARRIER_GRPC_GATEWAY_PORT,
+            1,
+        );
+        let p2p_udp = v.port(
+            &scope,
+            var::CARRIER_P2P_UDP,
+            defaults::CARRIER_P2P_UDP_PORT,
+            1,
+        );
+        let p2p_tcp = v.port(
+            &scope,
+            var::CARRIER_P2P_TCP,
+            defaults::CARRIER_P2P_TCP_PORT,
+            1,
+        );
         let external_ip = v.ipv4(
             &scope,
             "carrier_external_ip",
@@ -338,14 +332,20 @@ fn read_organization(v: &mut Vars<'_>) -> Option<Organization> {
         Some(CarrierNode {
             host: host(h)?,
             external_ip: external_ip?,
-            ports,
+            ports: CarrierPorts {
+                pprof: pprof?,
+                rpc: rpc?,
+                grpc_gateway: gateway?,
+                p2p_udp: p2p_udp?,
+                p2p_tcp: p2p_tcp?,
+            },
         })
     });
 
     let ice_via = topo.hosts(Group::IceVia).first().and_then(|h| {
         let scope = topo.scope(&[Group::IceVia]);
-        let glacier2_port = v.port(&scope, "ice_glacier2_port", defaults::ICE_GLACIER2_PORT, 1);
-        let grid_port = v.port(&scope, "ice_grid_port", defaults::ICE_GRID_PORT, 1);
+        let glacier2_port = v.port(&scope, var::ICE_GLACIER2, defaults::ICE_GLACIER2_PORT, 1);
+        let grid_port = v.port(&scope, var::ICE_GRID, defaults::ICE_GRID_PORT, 1);
         let protocol = read_ice_protocol(v, &scope);
         let external_ip = v.ipv4(
             &scope,
@@ -355,28 +355,23 @@ fn read_organization(v: &mut Vars<'_>) -> Option<Organization> {
         Some(IceViaNode {
             host: host(h)?,
             external_ip: external_ip?,
-            glacier2_port,
-            grid_port,
+            glacier2_port: glacier2_port?,
+            grid_port: grid_port?,
             protocol,
         })
     });
 
     let admin_scope = topo.scope(&[Group::Admin]);
-    let web_port = v.port(&admin_scope, "admin_web_port", defaults::ADMIN_WEB_PORT, 1);
-    let grpc_port = v.port(
-        &admin_scope,
-        "admin_grpc_server_port",
-        defaults::ADMIN_GRPC_PORT,
-        1,
-    );
+    let web_port = v.port(&admin_scope, var::ADMIN_WEB, defaults::ADMIN_WEB_PORT, 1);
+    let grpc_port = v.port(&admin_scope, var::ADMIN_GRPC, defaults::ADMIN_GRPC_PORT, 1);
     let admin: Vec<AdminNode> = topo
         .hosts(Group::Admin)
         .iter()
         .filter_map(|h| {
             Some(AdminNode {
                 host: host(h)?,
-                web_port,
-                grpc_port,
+                web_port: web_port?,
+                grpc_port: grpc_port?,
             })
         })
         .collect();
@@ -397,16 +392,16 @@ fn read_organization(v: &mut Vars<'_>) -> Option<Organization> {
                     host: host(h)?,
                     kind,
                     index,
-                    port: *ports.get(index)?,
+                    port: ports.get(index).copied().flatten()?,
                 })
             })
             .collect()
     };
-    let data = fighters(Group::Data, FighterKind::Data, "data_port");
-    let compute = fighters(Group::Compute, FighterKind::Compute, "compute_port");
+    let data = fighters(Group::Data, FighterKind::Data, var::DATA);
+    let compute = fighters(Group::Compute, FighterKind::Compute, var::COMPUTE);
 
     let settings = read_settings(v, &topo);
-    check_unquotable(v, &everyone);
+    check_unquotable(v, &everyone, &topo.scope(&[Group::Admin]));
     let cluster_name = v.string_or(&everyone, "cluster_name", defaults::CLUSTER_NAME);
     Some(Organization {
         cluster_name,
@@ -533,21 +528,6 @@ fn read_settings(v: &mut Vars<'_>, topo: &Topology<'_>) -> Settings {
 
     let chain = ChainSettings {
         rpc_url: v.string_or(&carrier_scope, "rpc_url", defaults::CHAIN_RPC_URL),
-        chain_id: match v.lookup(&carrier_scope, "chain_id") {
-            Some(var) => var.value.as_i64().unwrap_or_else(|| {
-                let d = Diagnostic::error(
-                    Code::InvalidValue,
-                    format!(
-                        "`chain_id` must be an integer, found {}",
-                        super::vars::describe(&var.value)
-                    ),
-                )
-                .at(var.span.as_ref());
-                v.push(d);
-                defaults::CHAIN_ID
-            }),
-            None => defaults::CHAIN_ID,
-        },
         hrp: v.string_or(&carrier_scope, "hrp", defaults::CHAIN_HRP),
         document_contract: v.string_or(&carrier_scope, "document_contract_address", ""),
         pct_contract: v.string_or(&carrier_scope, "pct_contract_address", ""),
@@ -578,15 +558,14 @@ fn read_settings(v: &mut Vars<'_>, topo: &Topology<'_>) -> Settings {
         resources.insert(
             g,
             Resources {
-                cpu_quota_percent: u32::try_from(cpu).unwrap_or(u32::MAX),
-                memory_limit_mib: mem,
+                cpu_quota_percent: cpu.map_or(0, |c| u32::try_from(c).unwrap_or(u32::MAX)),
+                memory_limit_mib: mem.unwrap_or(0),
             },
         );
     }
 
-    let verbosity = v.non_negative(&carrier_scope, "carrier_verbosity", "log level 0..5");
     Settings {
-        carrier_verbosity: verbosity_level(v, &carrier_scope, verbosity),
+        carrier_verbosity: verbosity_level(v, &carrier_scope),
         deploy_dir,
         service_user,
         service_manager,
@@ -633,7 +612,7 @@ fn read_tls(v: &mut Vars<'_>, scope: &[&str]) -> TlsSettings {
         v.push(
             Diagnostic::error(Code::TlsSettings, format!("`enable_tls` is True but {} {} not set", missing.join(", "), if missing.len() == 1 { "is" } else { "are" }))
                 .at(span.as_ref())
-                .hint("set admin_server_name, admin_ssl_certificate and admin_ssl_certificate_key (paths of the certificate and key on the controller), or `enable_tls = False`"),
+                .hint("set admin_server_name, admin_ssl_certificate and admin_ssl_certificate_key (paths of the certificate and key on the admin host), or `enable_tls = False`"),
         );
     }
     TlsSettings {
@@ -716,83 +695,85 @@ fn check_ports(inv: &Inventory, org: &Organization, diags: &mut Vec<Diagnostic>)
     }
 }
 
-/// The carrier's log level: 0 (silent) .. 5 (trace); unset means the default.
-fn verbosity_level(v: &mut Vars<'_>, scope: &[&str], level: u64) -> u8 {
-    match v.lookup(scope, "carrier_verbosity") {
-        None => defaults::CARRIER_VERBOSITY,
-        Some(var) if level > 5 => {
+/// The carrier's log level: 0 (silent) .. 5 (trace); unset (or a template) means the default.
+fn verbosity_level(v: &mut Vars<'_>, scope: &[&str]) -> u8 {
+    let Some(level) = v.non_negative(scope, "carrier_verbosity", "log level 0..5") else {
+        return defaults::CARRIER_VERBOSITY;
+    };
+    match u8::try_from(level) {
+        Ok(l) if l <= 5 => l,
+        _ => {
+            let span = v
+                .lookup(scope, "carrier_verbosity")
+                .and_then(|x| x.span.clone());
             let d = Diagnostic::error(
                 Code::InvalidValue,
                 format!("`carrier_verbosity` must be 0..5, found {level}"),
             )
-            .at(var.span.as_ref())
+            .at(span.as_ref())
             .hint("0 silent, 1 error, 2 warn, 3 info (default), 4 debug, 5 trace");
             v.push(d);
             defaults::CARRIER_VERBOSITY
         }
-        Some(_) => level as u8,
     }
 }
 
 /// Values that end up where no quoting can protect them: paths and names in the nginx site
 /// (nginx expands `$`), and values in the admin's Spring config (Spring expands `${...}`).
-fn check_unquotable(v: &mut Vars<'_>, scope: &[&str]) {
-    let path_char = |c: char| c.is_ascii_alphanumeric() || "/._-".contains(c);
-    let name_char = |c: char| c.is_ascii_alphanumeric() || ".-_*".contains(c);
-    type Rule<'r> = (&'r str, &'r dyn Fn(&str) -> bool, &'r str);
-    let rules: [Rule<'_>; 6] = [
+fn check_unquotable(v: &mut Vars<'_>, everyone: &[&str], admin: &[&str]) {
+    let path = |s: &str| {
+        s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-".contains(c))
+    };
+    let host_name = |s: &str| {
+        s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || ".-_*".contains(c))
+    };
+    let spring = |s: &str| !s.contains("${");
+    const SPRING: &str = "free of `${`, which Spring would expand as a placeholder";
+    type Rule<'r> = (&'r str, &'r [&'r str], &'r dyn Fn(&str) -> bool, &'r str);
+    let mut rules: Vec<Rule<'_>> = vec![
         (
             "deploy_dir",
-            &|s| s.chars().all(path_char),
+            everyone,
+            &path,
             "letters, digits and / . _ - only (it is written into unit files and the nginx site)",
         ),
         (
             "admin_server_name",
-            &|s| s.chars().all(name_char),
+            admin,
+            &host_name,
             "a host name: letters, digits and . - _ * only",
         ),
-        (
-            "admin_password",
-            &|s| !s.contains("${"),
-            "free of `${`, which Spring would expand as a placeholder",
-        ),
-        (
-            "amin_user",
-            &|s| !s.contains("${"),
-            "free of `${`, which Spring would expand as a placeholder",
-        ),
-        (
-            "pinata_token",
-            &|s| !s.contains("${"),
-            "free of `${`, which Spring would expand as a placeholder",
-        ),
-        (
-            "pinata_gateway",
-            &|s| !s.contains("${"),
-            "free of `${`, which Spring would expand as a placeholder",
-        ),
     ];
-    for (key, ok, expected) in rules {
+    for key in [
+        "admin_password",
+        "admin_user",
+        "amin_user",
+        "pinata_token",
+        "pinata_gateway",
+        "pinata_url",
+    ] {
+        rules.push((key, admin, &spring, SPRING));
+    }
+    for (key, scope, ok, expected) in rules {
         let Some(var) = v.lookup(scope, key) else {
             continue;
         };
-        if is_template(&var.value) {
+        if is_template(&var.value) || ok(&var.value.to_python_str()) {
             continue;
         }
-        let text = var.value.to_python_str();
-        if !ok(&text) {
-            // Never quote a secret's value back.
-            let shown = if crate::validate::is_secret_name(key) {
-                String::new()
-            } else {
-                format!(" ('{text}')")
-            };
-            let d = Diagnostic::error(
-                Code::InvalidValue,
-                format!("`{key}`{shown} must be {expected}"),
-            )
-            .at(var.span.as_ref());
-            v.push(d);
-        }
+        // Never quote a secret's value back.
+        let shown = if crate::secrets::is_secret_name(key) {
+            String::new()
+        } else {
+            format!(" ('{}')", var.value.to_python_str())
+        };
+        let d = Diagnostic::error(
+            Code::InvalidValue,
+            format!("`{key}`{shown} must be {expected}"),
+        )
+        .at(var.span.as_ref());
+        v.push(d);
     }
 }

@@ -54,7 +54,6 @@ pub const CONSUL_COMPUTE_SERVICE: &str = "jobService";
 
 /// Chain settings: upstream's public values are used when the inventory sets none.
 pub const CHAIN_RPC_URL: &str = "ws://127.0.0.1:6790";
-pub const CHAIN_ID: i64 = 210309;
 pub const CHAIN_HRP: &str = "lat";
 
 // ---- Rendering (render/): values services get when the inventory has no setting for them ----

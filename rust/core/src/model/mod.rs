@@ -281,7 +281,6 @@ pub struct AdminSettings {
 #[derive(Clone, Debug, PartialEq)]
 pub struct ChainSettings {
     pub rpc_url: String,
-    pub chain_id: i64,
     pub hrp: String,
     pub document_contract: String,
     pub pct_contract: String,

@@ -2,6 +2,34 @@
 //! wait-for-port steps and health checks are all derived from it.
 
 use super::defaults;
+
+/// The inventory variables that set ports (upstream's names), for the reader and for messages.
+pub mod var {
+    pub const CONSUL_SERVER: &str = "consul_server_port";
+    pub const CONSUL_SERF_LAN: &str = "consul_serf_lan_port";
+    pub const CONSUL_SERF_WAN: &str = "consul_serf_wan_port";
+    pub const CONSUL_HTTP: &str = "consul_http_port";
+    pub const CONSUL_DNS: &str = "consul_dns_port";
+    /// The per-host consul lists, in `ConsulPorts` field order.
+    pub const CONSUL_PORTS: [&str; 5] = [
+        CONSUL_SERVER,
+        CONSUL_SERF_LAN,
+        CONSUL_SERF_WAN,
+        CONSUL_HTTP,
+        CONSUL_DNS,
+    ];
+    pub const CARRIER_PPROF: &str = "carrier_pprof_port";
+    pub const CARRIER_RPC: &str = "carrier_rpc_port";
+    pub const CARRIER_GRPC_GATEWAY: &str = "carrier_grpc_gateway_port";
+    pub const CARRIER_P2P_UDP: &str = "carrier_p2p_udp_port";
+    pub const CARRIER_P2P_TCP: &str = "carrier_p2p_tcp_port";
+    pub const ADMIN_WEB: &str = "admin_web_port";
+    pub const ADMIN_GRPC: &str = "admin_grpc_server_port";
+    pub const ICE_GLACIER2: &str = "ice_glacier2_port";
+    pub const ICE_GRID: &str = "ice_grid_port";
+    pub const DATA: &str = "data_port";
+    pub const COMPUTE: &str = "compute_port";
+}
 use super::{FighterKind, HostRef, Organization, Service};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -81,7 +109,7 @@ impl Organization {
                 "server",
                 Tcp,
                 (p.server, p.server),
-                Some("consul_server_port"),
+                Some(var::CONSUL_SERVER),
             );
             add(
                 h,
@@ -89,7 +117,7 @@ impl Organization {
                 "serf_lan",
                 Tcp,
                 (p.serf_lan, p.serf_lan),
-                Some("consul_serf_lan_port"),
+                Some(var::CONSUL_SERF_LAN),
             );
             add(
                 h,
@@ -97,7 +125,7 @@ impl Organization {
                 "serf_lan",
                 Udp,
                 (p.serf_lan, p.serf_lan),
-                Some("consul_serf_lan_port"),
+                Some(var::CONSUL_SERF_LAN),
             );
             add(
                 h,
@@ -105,7 +133,7 @@ impl Organization {
                 "serf_wan",
                 Tcp,
                 (p.serf_wan, p.serf_wan),
-                Some("consul_serf_wan_port"),
+                Some(var::CONSUL_SERF_WAN),
             );
             add(
                 h,
@@ -113,18 +141,11 @@ impl Organization {
                 "serf_wan",
                 Udp,
                 (p.serf_wan, p.serf_wan),
-                Some("consul_serf_wan_port"),
+                Some(var::CONSUL_SERF_WAN),
             );
-            add(
-                h,
-                s,
-                "http",
-                Tcp,
-                (p.http, p.http),
-                Some("consul_http_port"),
-            );
-            add(h, s, "dns", Tcp, (p.dns, p.dns), Some("consul_dns_port"));
-            add(h, s, "dns", Udp, (p.dns, p.dns), Some("consul_dns_port"));
+            add(h, s, "http", Tcp, (p.http, p.http), Some(var::CONSUL_HTTP));
+            add(h, s, "dns", Tcp, (p.dns, p.dns), Some(var::CONSUL_DNS));
+            add(h, s, "dns", Udp, (p.dns, p.dns), Some(var::CONSUL_DNS));
         }
         if let Some(n) = &self.ice_via {
             let h = &n.host;
@@ -134,7 +155,7 @@ impl Organization {
                 "registry",
                 Tcp,
                 (n.grid_port, n.grid_port),
-                Some("ice_grid_port"),
+                Some(var::ICE_GRID),
             );
             let g2 = n.glacier2_port;
             add(
@@ -143,7 +164,7 @@ impl Organization {
                 "router",
                 Tcp,
                 (g2, g2),
-                Some("ice_glacier2_port"),
+                Some(var::ICE_GLACIER2),
             );
         }
         if let Some(n) = &self.carrier {
@@ -154,9 +175,9 @@ impl Organization {
                 "pprof",
                 Tcp,
                 (p.pprof, p.pprof),
-                Some("carrier_pprof_port"),
+                Some(var::CARRIER_PPROF),
             );
-            add(h, s, "rpc", Tcp, (p.rpc, p.rpc), Some("carrier_rpc_port"));
+            add(h, s, "rpc", Tcp, (p.rpc, p.rpc), Some(var::CARRIER_RPC));
             let gw = p.grpc_gateway;
             add(
                 h,
@@ -164,7 +185,7 @@ impl Organization {
                 "grpc_gateway",
                 Tcp,
                 (gw, gw),
-                Some("carrier_grpc_gateway_port"),
+                Some(var::CARRIER_GRPC_GATEWAY),
             );
             add(
                 h,
@@ -172,7 +193,7 @@ impl Organization {
                 "p2p_udp",
                 Udp,
                 (p.p2p_udp, p.p2p_udp),
-                Some("carrier_p2p_udp_port"),
+                Some(var::CARRIER_P2P_UDP),
             );
             add(
                 h,
@@ -180,7 +201,7 @@ impl Organization {
                 "p2p_tcp",
                 Tcp,
                 (p.p2p_tcp, p.p2p_tcp),
-                Some("carrier_p2p_tcp_port"),
+                Some(var::CARRIER_P2P_TCP),
             );
         }
         let tls = self.settings.admin.tls.is_some();
@@ -194,7 +215,7 @@ impl Organization {
                 "web",
                 Tcp,
                 (n.web_port, n.web_port),
-                Some("admin_web_port"),
+                Some(var::ADMIN_WEB),
             );
             let grpc = n.grpc_port;
             add(
@@ -203,7 +224,7 @@ impl Organization {
                 "grpc",
                 Tcp,
                 (grpc, grpc),
-                Some("admin_grpc_server_port"),
+                Some(var::ADMIN_GRPC),
             );
             let http = defaults::NGINX_HTTP_PORT;
             add(h, Service::Nginx, "http", Tcp, (http, http), None);
@@ -214,12 +235,10 @@ impl Organization {
         }
         for n in self.fighters() {
             let (service, var, tasks) = match n.kind {
-                FighterKind::Data => (Service::Data, "data_port", defaults::DATA_TASK_PORTS),
-                FighterKind::Compute => (
-                    Service::Compute,
-                    "compute_port",
-                    defaults::COMPUTE_TASK_PORTS,
-                ),
+                FighterKind::Data => (Service::Data, var::DATA, defaults::DATA_TASK_PORTS),
+                FighterKind::Compute => {
+                    (Service::Compute, var::COMPUTE, defaults::COMPUTE_TASK_PORTS)
+                }
             };
             add(&n.host, service, "grpc", Tcp, (n.port, n.port), Some(var));
             add(&n.host, service, "task ports", Tcp, tasks, None);

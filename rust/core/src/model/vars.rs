@@ -79,11 +79,12 @@ impl<'a> Vars<'a> {
         }
     }
 
-    /// A scalar port with a default when absent.
-    pub fn port(&mut self, hosts: &[&str], key: &str, default: u16, min: u16) -> u16 {
+    /// A scalar port: the default when absent (or a template, which only Ansible can
+    /// evaluate), `None` when invalid (reported).
+    pub fn port(&mut self, hosts: &[&str], key: &str, default: u16, min: u16) -> Option<u16> {
         match self.lookup(hosts, key) {
-            Some(v) if !is_template(&v.value) => self.port_value(key, v, min).unwrap_or(default),
-            _ => default,
+            Some(v) if !is_template(&v.value) => self.port_value(key, v, min),
+            _ => Some(default),
         }
     }
 
@@ -96,7 +97,7 @@ impl<'a> Vars<'a> {
         hosts: &[&str],
         key: &str,
         min: u16,
-    ) -> Vec<u16> {
+    ) -> Vec<Option<u16>> {
         let Some(var) = self.lookup(scope, key) else {
             self.push(
                 Diagnostic::error(
@@ -148,7 +149,7 @@ impl<'a> Vars<'a> {
                 span: var.span.clone(),
                 raw: None,
             };
-            out.push(self.port_value(key, &item_var, min).unwrap_or(0));
+            out.push(self.port_value(key, &item_var, min));
         }
         out
     }
@@ -170,7 +171,17 @@ impl<'a> Vars<'a> {
             return None;
         }
         match var.value.as_str().map(|s| s.trim().parse::<Ipv4Addr>()) {
-            Some(Ok(ip)) => Some(ip),
+            Some(Ok(ip)) if is_host_address(ip) => Some(ip),
+            Some(Ok(ip)) => {
+                self.invalid(
+                    Code::InvalidAddress,
+                    key,
+                    var,
+                    "the address of one host",
+                    format!("{ip} is a wildcard, broadcast or multicast address; give the host's own IPv4 address"),
+                );
+                None
+            }
             _ => {
                 self.invalid(
                     Code::InvalidAddress,
@@ -205,49 +216,75 @@ impl<'a> Vars<'a> {
         }
     }
 
-    /// Text as a template would print it; `None` when absent.
-    pub fn string(&self, hosts: &[&str], key: &str) -> Option<String> {
-        self.lookup(hosts, key).map(|v| v.value.to_python_str())
+    /// A scalar as text, the way a template prints it; `None` when absent. Lists and dicts are
+    /// refused (reported): they would be written into config files as Python reprs.
+    pub fn string(&mut self, hosts: &[&str], key: &str) -> Option<String> {
+        let var = self.lookup(hosts, key)?;
+        match &var.value {
+            Value::List(_) | Value::Tuple(_) | Value::Set(_) | Value::Dict(_) => {
+                self.invalid(
+                    Code::InvalidValue,
+                    key,
+                    var,
+                    "text",
+                    format!("write a single value, e.g. `{key} = value`"),
+                );
+                None
+            }
+            v => Some(v.to_python_str()),
+        }
     }
 
-    pub fn string_or(&self, hosts: &[&str], key: &str, default: &str) -> String {
+    pub fn string_or(&mut self, hosts: &[&str], key: &str, default: &str) -> String {
         self.string(hosts, key)
             .unwrap_or_else(|| default.to_string())
     }
 
-    /// A required string.
+    /// A required, non-empty string.
     pub fn required_string(&mut self, hosts: &[&str], key: &str, why: &str) -> String {
+        let span = self.lookup(hosts, key).and_then(|v| v.span.clone());
         match self.string(hosts, key) {
-            Some(s) => s,
-            None => {
+            Some(s) if !s.trim().is_empty() => s,
+            found => {
+                let state = if found.is_some() {
+                    "is empty"
+                } else {
+                    "is not set"
+                };
                 self.push(
-                    Diagnostic::error(Code::MissingVariable, format!("`{key}` is not set ({why})"))
-                        .hint(format!("add `{key} = ...` to [all:vars]")),
+                    Diagnostic::error(Code::MissingVariable, format!("`{key}` {state} ({why})"))
+                        .at(span.as_ref())
+                        .hint(format!("set `{key} = ...` in [all:vars] (a secret: better from Ansible Vault or the environment)")),
                 );
                 String::new()
             }
         }
     }
 
-    /// A non-negative integer with a default.
-    pub fn non_negative(&mut self, hosts: &[&str], key: &str, what: &str) -> u64 {
-        match self.lookup(hosts, key) {
-            None => 0,
-            Some(var) if is_template(&var.value) => 0,
-            Some(var) => match var.value.as_i64() {
-                Some(n) if n >= 0 => n as u64,
-                _ => {
-                    self.invalid(
-                        Code::InvalidValue,
-                        key,
-                        var,
-                        &format!("a non-negative integer ({what})"),
-                        "0 means no limit".into(),
-                    );
-                    0
-                }
-            },
+    /// A non-negative integer; `None` when absent, a template, or invalid (reported). Digit
+    /// strings count, as values from the environment or JSON are text.
+    pub fn non_negative(&mut self, hosts: &[&str], key: &str, what: &str) -> Option<u64> {
+        let var = self.lookup(hosts, key)?;
+        if is_template(&var.value) {
+            return None;
         }
+        let n = match &var.value {
+            Value::Int(_) => var.value.as_i64().and_then(|n| u64::try_from(n).ok()),
+            Value::Str(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
+                s.parse().ok()
+            }
+            _ => None,
+        };
+        if n.is_none() {
+            self.invalid(
+                Code::InvalidValue,
+                key,
+                var,
+                &format!("a non-negative integer ({what})"),
+                format!("for example `{key} = 0`"),
+            );
+        }
+        n
     }
 
     pub fn group_span(&self, group: &str) -> Option<&'a Span> {
@@ -287,4 +324,9 @@ pub fn list_names(names: &[&str]) -> String {
         names[..SHOWN].join(", "),
         names.len() - SHOWN
     )
+}
+
+/// An address one host can bind to and advertise: not 0.0.0.0, broadcast or multicast.
+pub fn is_host_address(ip: Ipv4Addr) -> bool {
+    !(ip.is_unspecified() || ip.is_broadcast() || ip.is_multicast())
 }
