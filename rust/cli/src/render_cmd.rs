@@ -144,6 +144,8 @@ mod tests {
             path: path.to_owned(),
             mode: if secret { 0o600 } else { 0o644 },
             secret,
+            owner: "root".to_owned(),
+            group: "root".to_owned(),
             content: "x: 1\n".to_owned(),
         }
     }

@@ -106,6 +106,33 @@ fn secrets_are_marked_and_nothing_else() {
 }
 
 #[test]
+fn service_user_owns_what_is_under_deploy_dir_and_root_the_rest() {
+    let org = support::org();
+    let files = render::render_all(&org);
+    let deploy = format!("{}/", org.settings.deploy_dir);
+    let user = &org.settings.service_user;
+    assert_ne!(user, "root");
+    for f in &files {
+        let expected = if f.path.starts_with(&deploy) {
+            user.as_str()
+        } else {
+            "root"
+        };
+        assert_eq!(
+            (f.owner.as_str(), f.group.as_str()),
+            (expected, expected),
+            "{}",
+            f.path
+        );
+    }
+    // Units, the nginx site and the MariaDB settings are system files: root's.
+    assert!(files
+        .iter()
+        .any(|f| f.path.starts_with("/etc/") && f.owner == "root"));
+    assert!(files.iter().any(|f| f.secret && f.owner == *user));
+}
+
+#[test]
 fn consul_config_matches_model() {
     let org = support::org();
     let files = render::render_all(&org);

@@ -24,6 +24,8 @@ pub use layout::Layout;
 pub const SECRET_MODE: u32 = 0o600;
 /// File mode of every other rendered file.
 pub const PUBLIC_MODE: u32 = 0o644;
+/// Owner and group of system files.
+pub const ROOT: &str = "root";
 
 /// One file to write on one host.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -36,6 +38,10 @@ pub struct RenderedFile {
     pub mode: u32,
     /// Holds a secret: written 0600, never shown in diffs or logs.
     pub secret: bool,
+    /// Who owns the file: the service user under `deploy_dir` (services read their own
+    /// configs, secrets included), root for system files (units, nginx site, MariaDB settings).
+    pub owner: String,
+    pub group: String,
     pub content: String,
 }
 
@@ -47,6 +53,8 @@ impl RenderedFile {
             path,
             mode: PUBLIC_MODE,
             secret: false,
+            owner: ROOT.to_string(),
+            group: ROOT.to_string(),
             content,
         }
     }
@@ -77,7 +85,17 @@ pub fn render_host(org: &Organization, host: &str) -> Vec<RenderedFile> {
             render_service(org, h, service, &mut out);
         }
     }
+    set_owners(org, &mut out);
     out
+}
+
+/// Files under `deploy_dir` belong to the service user; everything else stays root's.
+fn set_owners(org: &Organization, files: &mut [RenderedFile]) {
+    let dir = format!("{}/", org.settings.deploy_dir.trim_end_matches('/'));
+    for f in files.iter_mut().filter(|f| f.path.starts_with(&dir)) {
+        f.owner.clone_from(&org.settings.service_user);
+        f.group.clone_from(&org.settings.service_user);
+    }
 }
 
 /// Every file of every host, host by host in [`Organization::hosts`] order.
@@ -96,6 +114,7 @@ pub fn render_all(org: &Organization) -> Vec<RenderedFile> {
         .map(|(i, h)| (h.name.as_str(), i))
         .collect();
     out.sort_by_key(|f| order.get(f.host.as_str()).copied());
+    set_owners(org, &mut out);
     out
 }
 
