@@ -74,9 +74,65 @@ impl Value {
             Value::Int(i) => i.to_string(),
             Value::Float(f) => python_float_repr(*f),
             Value::Str(s) => s.clone(),
-            other => format!("{other:?}"),
+            other => other.python_repr(),
         }
     }
+
+    /// Python's `repr()`: what `str()` of a container shows for its elements.
+    pub fn python_repr(&self) -> String {
+        let join = |items: &[Value]| {
+            items
+                .iter()
+                .map(Value::python_repr)
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        match self {
+            Value::Str(s) => python_str_repr(s),
+            Value::List(items) => format!("[{}]", join(items)),
+            Value::Tuple(items) if items.len() == 1 => format!("({},)", join(items)),
+            Value::Tuple(items) => format!("({})", join(items)),
+            Value::Set(items) if items.is_empty() => "set()".into(),
+            Value::Set(items) => format!("{{{}}}", join(items)),
+            Value::Dict(pairs) => {
+                let pairs: Vec<String> = pairs
+                    .iter()
+                    .map(|(k, v)| format!("{}: {}", k.python_repr(), v.python_repr()))
+                    .collect();
+                format!("{{{}}}", pairs.join(", "))
+            }
+            scalar => scalar.to_python_str(),
+        }
+    }
+}
+
+/// Python's `repr(str)`: single quotes unless the text has a single quote and no double one.
+fn python_str_repr(s: &str) -> String {
+    let quote = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push(quote);
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c == quote => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                out.push_str(&format!("\\x{:02x}", c as u32))
+            }
+            c => out.push(c),
+        }
+    }
+    out.push(quote);
+    out
 }
 
 /// Python's `repr(float)`: shortest round-trip digits, `inf`, `nan`, exponent form outside 1e-4..1e16.
@@ -107,6 +163,22 @@ pub fn python_float_repr(f: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn container_str_matches_python() {
+        let v = Value::List(vec![
+            Value::Str("a'b".into()),
+            Value::Int(1.into()),
+            Value::Tuple(vec![Value::None]),
+            Value::Dict(vec![(Value::Str("k".into()), Value::Bool(true))]),
+            Value::Set(vec![]),
+            Value::Str("x\ny".into()),
+        ]);
+        assert_eq!(
+            v.to_python_str(),
+            r#"["a'b", 1, (None,), {'k': True}, set(), 'x\ny']"#
+        );
+    }
 
     #[test]
     fn float_repr_matches_python() {
