@@ -379,6 +379,57 @@ fn ice_mysql_and_http2_framing() {
 }
 
 #[test]
+fn malformed_http_answers_fail_as_wrong_protocol() {
+    let ip = ip("127.0.2.10");
+    // A chunk size that overflows `size + 2`: refused, no panic.
+    let huge_chunk = banner_server(
+        ip,
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffff\r\nabc\r\n0\r\n\r\n",
+    );
+    let bad_chunk = banner_server(
+        ip,
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n",
+    );
+    // Headers that never end: given up after 64 KiB, long before the timeout.
+    let endless = endless_server(ip, b"HTTP/");
+    let checks: Vec<Check> = [
+        http(huge_chunk, "/"),
+        http(bad_chunk, "/"),
+        http(endless, "/"),
+        CheckKind::ConsulPeers {
+            agent: huge_chunk,
+            expected: 1,
+        },
+    ]
+    .map(check)
+    .to_vec();
+    let report = run_within(&checks, 5000, 2000);
+    let r = &report.checks;
+    for c in r {
+        assert_eq!(c.outcome, Outcome::WrongProtocol, "{c:?}");
+    }
+    assert_eq!(
+        r[0].detail,
+        format!(
+            "expected a chunked HTTP body from {huge_chunk}, got an invalid chunk size 'ffffffffffffffff'"
+        )
+    );
+    assert!(
+        r[1].detail.ends_with("invalid chunk size 'zz'"),
+        "{}",
+        r[1].detail
+    );
+    assert!(
+        r[2].detail.starts_with(&format!(
+            "expected an HTTP response from {endless}, got no end of headers within 64 KiB: 'HTTP/xxx"
+        )),
+        "{}",
+        r[2].detail
+    );
+    assert_eq!(r[3].detail, r[0].detail);
+}
+
+#[test]
 fn wait_retries_until_the_service_comes_up_or_the_deadline() {
     let ip = ip("127.0.2.6");
     let port = free_port(ip);
