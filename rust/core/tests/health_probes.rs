@@ -80,6 +80,23 @@ fn plan_covers_every_service_from_the_port_table() {
         })
         .collect();
     assert_eq!(ports, [defaults::MYSQL_PORT, defaults::NGINX_HTTP_PORT]);
+    // gRPC ports are checked with the HTTP/2 preface: carrier's rpc, admin's grpc, fighters.
+    let h2: Vec<(Service, &str, u16)> = checks
+        .iter()
+        .filter_map(|c| match &c.kind {
+            CheckKind::Http2 { addr } => Some((c.service, c.name.as_str(), addr.port())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        h2,
+        [
+            (Service::Carrier, "rpc", defaults::CARRIER_RPC_PORT),
+            (Service::Admin, "grpc", defaults::ADMIN_GRPC_PORT),
+            (Service::Data, "grpc", 8700),
+            (Service::Compute, "grpc", 8701),
+        ]
+    );
     // Fighters are looked up by their own address among the registered instances.
     assert!(checks.iter().any(|c| matches!(&c.kind,
         CheckKind::ConsulService { name, address: Some(a), .. }

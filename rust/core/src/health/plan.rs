@@ -60,7 +60,8 @@ pub fn plan(org: &Organization, filter: &Filter) -> Vec<Check> {
                 },
             ),
             (Service::Glacier2, "router") => ("router", CheckKind::IceValidate { addr }),
-            (Service::Carrier, "rpc") => ("rpc", CheckKind::Tcp { addr }),
+            // gRPC, like the admin's grpc port and the fighters.
+            (Service::Carrier, "rpc") => ("rpc", CheckKind::Http2 { addr }),
             (Service::Carrier, "grpc_gateway") => ("grpc gateway", http(CARRIER_NODE_INFO_PATH)),
             (Service::Carrier, "pprof") => ("pprof", http(PPROF_PATH)),
             (Service::Mysql, "mysql") => ("greeting", CheckKind::MysqlGreeting { addr }),
