@@ -97,6 +97,33 @@ fn plan_covers_every_service_from_the_port_table() {
             (Service::Compute, "grpc", 8701),
         ]
     );
+    // HTTP checks ask the paths of defaults; the admin's is under its context path.
+    assert_eq!(
+        defaults::ADMIN_HEALTH_PATH,
+        format!("{}/health", defaults::ADMIN_CONTEXT_PATH)
+    );
+    let paths: Vec<(Service, &str, &str)> = checks
+        .iter()
+        .filter_map(|c| match &c.kind {
+            CheckKind::Http { path, .. } if c.service != Service::Consul => {
+                Some((c.service, c.name.as_str(), path.as_str()))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            (Service::Carrier, "pprof", defaults::PPROF_PATH),
+            (
+                Service::Carrier,
+                "grpc gateway",
+                defaults::CARRIER_NODE_INFO_PATH
+            ),
+            (Service::Admin, "web", defaults::ADMIN_HEALTH_PATH),
+            (Service::Nginx, "http proxy", defaults::ADMIN_HEALTH_PATH),
+        ]
+    );
     // Fighters are looked up by their own address among the registered instances.
     assert!(checks.iter().any(|c| matches!(&c.kind,
         CheckKind::ConsulService { name, address: Some(a), .. }
