@@ -29,9 +29,12 @@ fn run(kinds: &[CheckKind]) -> Vec<health::CheckResult> {
 fn nginx_direct_proxied_failing_upstream_and_tls() {
     let ip = ip("127.0.3.2");
     let dir = temp_dir("health-nginx");
-    let admin = http_server(ip, false, |p| match p {
-        "/datum-admin/health" => (200, "{\"status\":\"UP\"}".into()),
-        _ => (404, String::new()),
+    let admin = http_server(ip, false, |p| {
+        if p == defaults::ADMIN_HEALTH_PATH {
+            (200, "{\"status\":\"UP\"}".into())
+        } else {
+            (404, String::new())
+        }
     });
     let dead = refused_port(ip);
     let (cert, key) = self_signed(&dir, "admin.metis.test");
@@ -50,7 +53,7 @@ fn nginx_direct_proxied_failing_upstream_and_tls() {
         defaults::ADMIN_TLS_CIPHERS,
     );
     let _nginx = start_nginx(&dir, &servers, direct);
-    let path = "/datum-admin/health";
+    let path = defaults::ADMIN_HEALTH_PATH;
     let tls_check = |addr, name: Option<&str>| CheckKind::TlsHello {
         addr,
         server_name: name.map(str::to_string),
@@ -215,20 +218,20 @@ fn organisation_on_one_host_plan_and_run() {
         ip,
         defaults::CARRIER_PPROF_PORT,
         false,
-        ok_at("/debug/pprof/"),
+        ok_at(defaults::PPROF_PATH),
     );
     h2_server_at(ip, defaults::CARRIER_RPC_PORT);
     http_server_at(
         ip,
         defaults::CARRIER_GRPC_GATEWAY_PORT,
         true,
-        ok_at("/carrier/v1/yarn/nodeInfo"),
+        ok_at(defaults::CARRIER_NODE_INFO_PATH),
     );
     http_server_at(
         ip,
         defaults::ADMIN_WEB_PORT,
         false,
-        ok_at("/datum-admin/health"),
+        ok_at(defaults::ADMIN_HEALTH_PATH),
     );
     h2_server_at(ip, defaults::ADMIN_GRPC_PORT);
     h2_server_at(ip, 8700);

@@ -80,6 +80,50 @@ fn plan_covers_every_service_from_the_port_table() {
         })
         .collect();
     assert_eq!(ports, [defaults::MYSQL_PORT, defaults::NGINX_HTTP_PORT]);
+    // gRPC ports are checked with the HTTP/2 preface: carrier's rpc, admin's grpc, fighters.
+    let h2: Vec<(Service, &str, u16)> = checks
+        .iter()
+        .filter_map(|c| match &c.kind {
+            CheckKind::Http2 { addr } => Some((c.service, c.name.as_str(), addr.port())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        h2,
+        [
+            (Service::Carrier, "rpc", defaults::CARRIER_RPC_PORT),
+            (Service::Admin, "grpc", defaults::ADMIN_GRPC_PORT),
+            (Service::Data, "grpc", 8700),
+            (Service::Compute, "grpc", 8701),
+        ]
+    );
+    // HTTP checks ask the paths of defaults; the admin's is under its context path.
+    assert_eq!(
+        defaults::ADMIN_HEALTH_PATH,
+        format!("{}/health", defaults::ADMIN_CONTEXT_PATH)
+    );
+    let paths: Vec<(Service, &str, &str)> = checks
+        .iter()
+        .filter_map(|c| match &c.kind {
+            CheckKind::Http { path, .. } if c.service != Service::Consul => {
+                Some((c.service, c.name.as_str(), path.as_str()))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            (Service::Carrier, "pprof", defaults::PPROF_PATH),
+            (
+                Service::Carrier,
+                "grpc gateway",
+                defaults::CARRIER_NODE_INFO_PATH
+            ),
+            (Service::Admin, "web", defaults::ADMIN_HEALTH_PATH),
+            (Service::Nginx, "http proxy", defaults::ADMIN_HEALTH_PATH),
+        ]
+    );
     // Fighters are looked up by their own address among the registered instances.
     assert!(checks.iter().any(|c| matches!(&c.kind,
         CheckKind::ConsulService { name, address: Some(a), .. }
@@ -376,6 +420,57 @@ fn ice_mysql_and_http2_framing() {
     assert_eq!(r.outcome, Outcome::WrongProtocol);
     let r = run1(CheckKind::Tcp { addr: h2 });
     assert!(r.ok, "{r:?}");
+}
+
+#[test]
+fn malformed_http_answers_fail_as_wrong_protocol() {
+    let ip = ip("127.0.2.10");
+    // A chunk size that overflows `size + 2`: refused, no panic.
+    let huge_chunk = banner_server(
+        ip,
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffff\r\nabc\r\n0\r\n\r\n",
+    );
+    let bad_chunk = banner_server(
+        ip,
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n",
+    );
+    // Headers that never end: given up after 64 KiB, long before the timeout.
+    let endless = endless_server(ip, b"HTTP/");
+    let checks: Vec<Check> = [
+        http(huge_chunk, "/"),
+        http(bad_chunk, "/"),
+        http(endless, "/"),
+        CheckKind::ConsulPeers {
+            agent: huge_chunk,
+            expected: 1,
+        },
+    ]
+    .map(check)
+    .to_vec();
+    let report = run_within(&checks, 5000, 2000);
+    let r = &report.checks;
+    for c in r {
+        assert_eq!(c.outcome, Outcome::WrongProtocol, "{c:?}");
+    }
+    assert_eq!(
+        r[0].detail,
+        format!(
+            "expected a chunked HTTP body from {huge_chunk}, got an invalid chunk size 'ffffffffffffffff'"
+        )
+    );
+    assert!(
+        r[1].detail.ends_with("invalid chunk size 'zz'"),
+        "{}",
+        r[1].detail
+    );
+    assert!(
+        r[2].detail.starts_with(&format!(
+            "expected an HTTP response from {endless}, got no end of headers within 64 KiB: 'HTTP/xxx"
+        )),
+        "{}",
+        r[2].detail
+    );
+    assert_eq!(r[3].detail, r[0].detail);
 }
 
 #[test]

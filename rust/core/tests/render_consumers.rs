@@ -1,15 +1,17 @@
-//! The real consumers accept the rendered files: nginx -t, MariaDB's option parser, IceGrid and
-//! Glacier2 actually start on loopback and answer with Ice's validate-connection message,
+//! The real consumers accept the rendered files: nginx -t, and a real nginx next to Debian's
+//! default site proxies the admin's address to the admin; MariaDB's option parser; IceGrid and
+//! Glacier2 actually start on loopback and answer with Ice's validate-connection message;
 //! `systemd-analyze verify` finds nothing to complain about in the units.
 //!
 //! Every test puts `deploy_dir` (and the TLS files) into its own temp dir and binds its own
 //! 127.0.3.x address. A consumer binary that is not installed skips its test with a message (fails under CI).
 
+mod health_support;
 mod support;
 
-use metis_core::model::{Organization, Service};
+use metis_core::model::{defaults, Organization, Service};
 use metis_core::render::{self, Layout, RenderedFile};
-use std::io::Read;
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -50,7 +52,70 @@ fn in_temp(tmp: &TempDir, node: Option<(&str, [u8; 4])>, extra: &str) -> Organiz
 
 // ---------------------------------------------------------------- nginx
 
-fn nginx_test(tls: bool) {
+/// Debian's `/etc/nginx/sites-enabled/default` (its IPv4 listen; the IPv6 one is left out for
+/// machines without IPv6): the default server of port 80 on every address. Debian's nginx.conf
+/// includes `conf.d/*.conf` (ours) before `sites-enabled/*`.
+const DEBIAN_DEFAULT_SITE: &str = "server {
+\tlisten 80 default_server;
+\troot /var/www/html;
+\tindex index.html index.htm index.nginx-debian.html;
+\tserver_name _;
+\tlocation / {
+\t\ttry_files $uri $uri/ =404;
+\t}
+}
+";
+
+/// `conf` with every `listen` on port `from` moved to port `to` (`listen 80`, `listen ip:80`).
+fn listen_on(conf: &str, from: u16, to: u16) -> String {
+    conf.lines()
+        .map(|l| {
+            let Some(args) = l.trim_start().strip_prefix("listen ") else {
+                return l.to_owned();
+            };
+            let addr = args.split([' ', ';']).next().unwrap_or("");
+            let host = addr.strip_suffix(&from.to_string());
+            match host {
+                Some(h) if h.is_empty() || h.ends_with(':') => {
+                    let indent = &l[..l.len() - l.trim_start().len()];
+                    format!("{indent}listen {h}{to}{}", &args[addr.len()..])
+                }
+                _ => l.to_owned(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n"
+}
+
+/// A port free on every address (nginx binds `*:port` for Debian's site).
+fn free_port_everywhere() -> u16 {
+    std::net::TcpListener::bind(("0.0.0.0", 0))
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// `GET path` on `addr` with `Host: host`: the whole response.
+fn get(addr: SocketAddr, host: &str, path: &str) -> String {
+    let mut s = TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("request");
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    out
+}
+
+/// The rendered site is accepted by `nginx -t` next to Debian's default site, and a real nginx
+/// running both (ports moved off 80/443, which other tests use) sends requests to the admin's
+/// address (`Host` its IP, as the health check sends, or any name) to our server, proxied to
+/// the admin.
+fn nginx_test(tls: bool, ip: [u8; 4]) {
     if !have("nginx") {
         return;
     }
@@ -59,6 +124,7 @@ fn nginx_test(tls: bool) {
     } else {
         "render-nginx"
     });
+    let node = Some(("node3", ip));
     let org = if tls {
         if !have("openssl") {
             return;
@@ -69,28 +135,88 @@ fn nginx_test(tls: bool) {
         let tls = support::TLS_VARS
             .replace("/etc/ssl/metis/admin.crt", &cert)
             .replace("/etc/ssl/metis/admin.key", &key);
-        in_temp(&tmp, None, &tls)
+        in_temp(&tmp, node, &tls)
     } else {
-        in_temp(&tmp, None, "")
+        in_temp(&tmp, node, "")
     };
-    let host = org.admin[0].host.name.clone();
-    let site = only(&render::render_host(&org, &host), Service::Nginx, ".conf");
-    let site_path = tmp.join("site.conf");
+    let admin = &org.admin[0];
+    let ip = admin.host.ip;
+    let site = only(
+        &render::render_host(&org, &admin.host.name),
+        Service::Nginx,
+        ".conf",
+    );
+    assert!(
+        site.content.contains(&format!(
+            "    listen {ip}:{} default_server;\n",
+            defaults::NGINX_HTTP_PORT
+        )),
+        "{}",
+        site.content
+    );
+    assert_eq!(
+        site.content.contains(&format!(
+            "    listen {ip}:{} ssl default_server;\n",
+            defaults::NGINX_HTTPS_PORT
+        )),
+        tls,
+        "{}",
+        site.content
+    );
+    let (site_path, debian_path) = (tmp.join("site.conf"), tmp.join("debian-default.conf"));
     write(&site, &site_path);
+    std::fs::write(&debian_path, DEBIAN_DEFAULT_SITE).expect("write");
     std::fs::create_dir_all(Layout::new(&org.settings).admin_web_root()).expect("web root");
-    let (ok, text) = support::nginx_check(&tmp, &format!("include {};", site_path.display()));
+    let includes = format!(
+        "include {};\ninclude {};",
+        site_path.display(),
+        debian_path.display()
+    );
+    let (ok, text) = support::nginx_check(&tmp, &includes);
     assert!(ok, "nginx -t:\n{text}\n{}", site.content);
     assert!(text.contains("test is successful"), "{text}");
+
+    // The real thing, on ports free everywhere instead of 80 and 443.
+    let (http, https) = (free_port_everywhere(), free_port_everywhere());
+    let moved = |conf: &str| {
+        let conf = listen_on(conf, defaults::NGINX_HTTP_PORT, http);
+        listen_on(&conf, defaults::NGINX_HTTPS_PORT, https)
+    };
+    std::fs::write(&site_path, moved(&site.content)).expect("write");
+    std::fs::write(&debian_path, moved(DEBIAN_DEFAULT_SITE)).expect("write");
+    health_support::http_server_at(ip, admin.web_port, false, |p| {
+        if p == defaults::ADMIN_HEALTH_PATH {
+            (200, "metis admin".into())
+        } else {
+            (404, String::new())
+        }
+    });
+    let addr = SocketAddr::from((ip, http));
+    let _nginx = support::start_nginx(&tmp, &includes, addr);
+    for host in [
+        format!("{ip}:{}", defaults::NGINX_HTTP_PORT),
+        "elsewhere.example".into(),
+    ] {
+        let answer = get(addr, &host, defaults::ADMIN_HEALTH_PATH);
+        assert!(
+            answer.starts_with("HTTP/1.1 200 ") && answer.ends_with("metis admin"),
+            "Host: {host}: {answer}"
+        );
+    }
+    // Debian's site still answers on the other addresses.
+    let elsewhere = SocketAddr::from(([127, 0, 0, 1], http));
+    let answer = get(elsewhere, "127.0.0.1", defaults::ADMIN_HEALTH_PATH);
+    assert!(answer.starts_with("HTTP/1.1 404 "), "{answer}");
 }
 
 #[test]
 fn nginx_accepts_site() {
-    nginx_test(false);
+    nginx_test(false, [127, 0, 3, 14]);
 }
 
 #[test]
 fn nginx_accepts_tls_site() {
-    nginx_test(true);
+    nginx_test(true, [127, 0, 3, 15]);
 }
 
 // ---------------------------------------------------------------- MariaDB

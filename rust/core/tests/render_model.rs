@@ -133,6 +133,38 @@ fn service_user_owns_what_is_under_deploy_dir_and_root_the_rest() {
 }
 
 #[test]
+fn debug_output_hides_secret_content() {
+    let files = render::render_all(&support::org_tls());
+    let secret = files.iter().find(|f| f.secret).expect("a secret file");
+    for shown in [
+        format!("{secret:?}"),
+        format!("{secret:#?}"),
+        format!("{files:?}"),
+    ] {
+        assert!(!shown.contains("pa:ss"), "{shown}");
+        assert!(!shown.contains("pinata-token-123"), "{shown}");
+    }
+    let shown = format!("{secret:?}");
+    assert!(
+        shown.contains(&format!(
+            "content: <secret: {} bytes>",
+            secret.content.len()
+        )),
+        "{shown}"
+    );
+    assert!(
+        shown.contains(&format!("path: {:?}", secret.path)),
+        "{shown}"
+    );
+    // Other files show their content.
+    let public = files.iter().find(|f| !f.secret).expect("a public file");
+    assert!(
+        format!("{public:?}").contains(&format!("content: {:?}", public.content)),
+        "{public:?}"
+    );
+}
+
+#[test]
 fn consul_config_matches_model() {
     let org = support::org();
     let files = render::render_all(&org);

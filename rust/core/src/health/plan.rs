@@ -6,10 +6,6 @@ use crate::model::ports::Proto;
 use crate::model::{defaults, Group, HostRef, IceProtocol, Organization, Service};
 use std::net::{SocketAddr, SocketAddrV4};
 
-/// The admin's health endpoint, answered without login (directly and through nginx).
-pub(crate) const ADMIN_HEALTH_PATH: &str = "/datum-admin/health";
-pub(crate) const CARRIER_NODE_INFO_PATH: &str = "/carrier/v1/yarn/nodeInfo";
-pub(crate) const PPROF_PATH: &str = "/debug/pprof/";
 pub(crate) const CONSUL_LEADER_PATH: &str = "/v1/status/leader";
 
 fn sock(host: &HostRef, port: u16) -> SocketAddr {
@@ -60,13 +56,16 @@ pub fn plan(org: &Organization, filter: &Filter) -> Vec<Check> {
                 },
             ),
             (Service::Glacier2, "router") => ("router", CheckKind::IceValidate { addr }),
-            (Service::Carrier, "rpc") => ("rpc", CheckKind::Tcp { addr }),
-            (Service::Carrier, "grpc_gateway") => ("grpc gateway", http(CARRIER_NODE_INFO_PATH)),
-            (Service::Carrier, "pprof") => ("pprof", http(PPROF_PATH)),
+            // gRPC, like the admin's grpc port and the fighters.
+            (Service::Carrier, "rpc") => ("rpc", CheckKind::Http2 { addr }),
+            (Service::Carrier, "grpc_gateway") => {
+                ("grpc gateway", http(defaults::CARRIER_NODE_INFO_PATH))
+            }
+            (Service::Carrier, "pprof") => ("pprof", http(defaults::PPROF_PATH)),
             (Service::Mysql, "mysql") => ("greeting", CheckKind::MysqlGreeting { addr }),
-            (Service::Admin, "web") => ("web", http(ADMIN_HEALTH_PATH)),
+            (Service::Admin, "web") => ("web", http(defaults::ADMIN_HEALTH_PATH)),
             (Service::Admin, "grpc") => ("grpc", CheckKind::Http2 { addr }),
-            (Service::Nginx, "http") => ("http proxy", http(ADMIN_HEALTH_PATH)),
+            (Service::Nginx, "http") => ("http proxy", http(defaults::ADMIN_HEALTH_PATH)),
             (Service::Nginx, "https") => (
                 "https",
                 CheckKind::TlsHello {

@@ -11,6 +11,8 @@ use tokio::net::TcpStream;
 
 /// Largest HTTP response read (consul's `/v1/agent/services` on a busy agent stays far below).
 const MAX_HTTP_RESPONSE: usize = 4 << 20;
+/// Largest HTTP response head (status line and headers) read before giving up.
+const MAX_HTTP_HEAD: usize = 64 << 10;
 
 #[derive(Debug)]
 pub(crate) struct Fail {
@@ -202,23 +204,45 @@ enum Framing {
     UntilClose,
 }
 
-/// Decodes a chunked body; `None` while incomplete.
-fn dechunk(mut data: &[u8]) -> Option<Vec<u8>> {
+/// A chunked body, decoded as far as it has arrived.
+#[derive(Debug, PartialEq, Eq)]
+enum Chunks {
+    Complete(Vec<u8>),
+    Incomplete,
+    /// A chunk-size line that is not a size (not hex, or too large for this machine).
+    Invalid(String),
+}
+
+/// Decodes a chunked body.
+fn dechunk(mut data: &[u8]) -> Chunks {
     let mut out = Vec::new();
     loop {
-        let eol = find(data, b"\r\n")?;
-        let size_text = std::str::from_utf8(&data[..eol]).ok()?;
+        let Some(eol) = find(data, b"\r\n") else {
+            return Chunks::Incomplete;
+        };
+        let line = &data[..eol];
+        let size_text = std::str::from_utf8(line).unwrap_or("");
         let size_text = size_text.split(';').next().unwrap_or("").trim();
-        let size = usize::from_str_radix(size_text, 16).ok()?;
+        let Some((size, end)) = usize::from_str_radix(size_text, 16)
+            .ok()
+            .and_then(|size| Some((size, size.checked_add(2)?)))
+        else {
+            let shown = if line.is_empty() {
+                "an empty line".to_string()
+            } else {
+                show_bytes(line)
+            };
+            return Chunks::Invalid(shown);
+        };
         data = &data[eol + 2..];
         if size == 0 {
-            return Some(out);
+            return Chunks::Complete(out);
         }
-        if data.len() < size + 2 {
-            return None;
+        if data.len() < end {
+            return Chunks::Incomplete;
         }
         out.extend_from_slice(&data[..size]);
-        data = &data[size + 2..];
+        data = &data[end..];
     }
 }
 
@@ -248,6 +272,9 @@ pub(crate) async fn http_get(
             Err(e) if e.kind() == ErrorKind::ConnectionReset && head.is_some() => 0,
             Err(e) => return Err(io_fail(addr, e)),
         };
+        // Only the bytes just read (and the 3 before, for a terminator split across reads)
+        // can complete the head: earlier ones were searched already.
+        let searched = buf.len().saturating_sub(3);
         buf.extend_from_slice(&chunk[..n]);
         let closed = n == 0;
         if head.is_none() {
@@ -261,7 +288,18 @@ pub(crate) async fn http_get(
                     ),
                 ));
             }
-            if let Some(end) = find(&buf, b"\r\n\r\n") {
+            let end = find(&buf[searched..], b"\r\n\r\n").map(|e| searched + e);
+            if end.map_or(buf.len(), |e| e + 4) > MAX_HTTP_HEAD {
+                return Err(fail(
+                    Outcome::WrongProtocol,
+                    format!(
+                        "expected an HTTP response from {addr}, got no end of headers within {} KiB: {}",
+                        MAX_HTTP_HEAD >> 10,
+                        show_bytes(&buf)
+                    ),
+                ));
+            }
+            if let Some(end) = end {
                 let (status, line, framing) = parse_head(&buf[..end], addr)?;
                 head = Some((status, line, framing, end + 4));
                 phase.set(format!("{addr} sent HTTP headers but not the whole body"));
@@ -279,7 +317,18 @@ pub(crate) async fn http_get(
             let body = &buf[*start..];
             let body = match framing {
                 Framing::Length(n) if body.len() >= *n => Some(body[..*n].to_vec()),
-                Framing::Chunked => dechunk(body),
+                Framing::Chunked => match dechunk(body) {
+                    Chunks::Complete(b) => Some(b),
+                    Chunks::Incomplete => None,
+                    Chunks::Invalid(size) => {
+                        return Err(fail(
+                            Outcome::WrongProtocol,
+                            format!(
+                                "expected a chunked HTTP body from {addr}, got an invalid chunk size {size}"
+                            ),
+                        ))
+                    }
+                },
                 _ if closed => Some(body.to_vec()),
                 _ => None,
             };
@@ -729,16 +778,24 @@ mod tests {
 
     #[test]
     fn dechunks_complete_bodies_only() {
+        let abc = || Chunks::Complete(b"abc".to_vec());
+        assert_eq!(dechunk(b"3\r\nabc\r\n0\r\n\r\n"), abc());
+        assert_eq!(dechunk(b"2\r\nab\r\n1;x=y\r\nc\r\n0\r\n\r\n"), abc());
+        assert_eq!(dechunk(b"3\r\nab"), Chunks::Incomplete);
+        assert_eq!(dechunk(b"3\r\nabc\r\n"), Chunks::Incomplete);
+    }
+
+    #[test]
+    fn dechunk_refuses_sizes_that_overflow_or_are_not_hex() {
         assert_eq!(
-            dechunk(b"3\r\nabc\r\n0\r\n\r\n").as_deref(),
-            Some(&b"abc"[..])
+            dechunk(b"ffffffffffffffff\r\nabc\r\n0\r\n\r\n"),
+            Chunks::Invalid("'ffffffffffffffff'".into())
         );
         assert_eq!(
-            dechunk(b"2\r\nab\r\n1;x=y\r\nc\r\n0\r\n\r\n").as_deref(),
-            Some(&b"abc"[..])
+            dechunk(b"1ffffffffffffffff\r\nabc\r\n"),
+            Chunks::Invalid("'1ffffffffffffffff'".into())
         );
-        assert_eq!(dechunk(b"3\r\nab"), None);
-        assert_eq!(dechunk(b"3\r\nabc\r\n"), None);
+        assert_eq!(dechunk(b"1\r\na\r\nzz\r\n"), Chunks::Invalid("'zz'".into()));
     }
 
     #[test]

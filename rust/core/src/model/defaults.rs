@@ -90,8 +90,20 @@ pub const ICE_SSL_KEY_FILE: &str = "server.key";
 
 /// The admin's Spring profile (`--spring.profiles.active`) and so its config file name.
 pub const ADMIN_SPRING_PROFILE: &str = "admin";
+/// The admin's context path as a literal, so that paths under it are built at compile time.
+macro_rules! admin_context_path {
+    () => {
+        "/datum-admin"
+    };
+}
 /// The admin's context path, proxied by nginx and used by its health check.
-pub const ADMIN_CONTEXT_PATH: &str = "/datum-admin";
+pub const ADMIN_CONTEXT_PATH: &str = admin_context_path!();
+/// The admin's health endpoint, answered without login (directly and through nginx).
+pub const ADMIN_HEALTH_PATH: &str = concat!(admin_context_path!(), "/health");
+/// Carrier's node information, on its grpc-gateway port (its health check).
+pub const CARRIER_NODE_INFO_PATH: &str = "/carrier/v1/yarn/nodeInfo";
+/// Go's pprof index, on carrier's pprof port (its health check).
+pub const PPROF_PATH: &str = "/debug/pprof/";
 /// JDBC URL parameters of the admin's datasource.
 pub const ADMIN_JDBC_PARAMS: &str =
     "useUnicode=true&characterEncoding=utf8&serverTimezone=UTC&useSSL=false&allowPublicKeyRetrieval=true";

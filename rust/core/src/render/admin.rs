@@ -123,12 +123,26 @@ pub fn mysql(node: &AdminNode) -> RenderedFile {
 
 /// The server block: 80 (and 443 with TLS), `/datum-admin` proxied to the admin, the unpacked
 /// `admin.tar` as web root.
+///
+/// It listens on the host's address as the default server there: every request to that
+/// address (by IP, as the health check asks, or by any name) reaches it, even with Debian's
+/// `sites-enabled/default` (`listen 80 default_server`, every address) left in place. Two
+/// `default_server`s on the same `*:80` would be a duplicate that nginx refuses.
 pub fn nginx_site(org: &Organization, lay: &Layout<'_>, node: &AdminNode) -> RenderedFile {
+    let ip = node.host.ip;
     let mut c = String::from("# Rendered by metis-deploy: the admin web UI.\nserver {\n");
-    let _ = writeln!(c, "    listen {};", defaults::NGINX_HTTP_PORT);
+    let _ = writeln!(
+        c,
+        "    listen {ip}:{} default_server;",
+        defaults::NGINX_HTTP_PORT
+    );
     match &org.settings.admin.tls {
         Some(tls) => {
-            let _ = writeln!(c, "    listen {} ssl;", defaults::NGINX_HTTPS_PORT);
+            let _ = writeln!(
+                c,
+                "    listen {ip}:{} ssl default_server;",
+                defaults::NGINX_HTTPS_PORT
+            );
             let _ = writeln!(c, "    server_name {};", nginx_arg(&tls.server_name));
             let _ = writeln!(c, "    ssl_certificate {};", nginx_arg(&tls.cert_file));
             let _ = writeln!(c, "    ssl_certificate_key {};", nginx_arg(&tls.key_file));

@@ -6,7 +6,7 @@ use crate::model::{defaults, FighterKind, FighterNode, Group, Organization, Serv
 
 /// Consul's deregister-critical-service-after, as a Go duration, never under its minimum.
 pub fn deregister_after() -> String {
-    let secs = defaults::CONSUL_MIN_DEREGISTER_SECS.max(60);
+    let secs = defaults::CONSUL_MIN_DEREGISTER_SECS;
     if secs.is_multiple_of(60) {
         format!("{}m", secs / 60)
     } else {

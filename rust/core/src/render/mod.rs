@@ -16,7 +16,7 @@ mod systemd;
 
 use crate::model::{Group, HostRef, Organization, Service, ServiceManager};
 use sha2::{Digest, Sha256};
-use std::fmt::Write;
+use std::fmt::{self, Write};
 
 pub use layout::Layout;
 
@@ -27,8 +27,9 @@ pub const PUBLIC_MODE: u32 = 0o644;
 /// Owner and group of system files.
 pub const ROOT: &str = "root";
 
-/// One file to write on one host.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// One file to write on one host. Its `Debug` shows the content of a secret file as
+/// `<secret: N bytes>`.
+#[derive(Clone, PartialEq, Eq)]
 pub struct RenderedFile {
     /// The inventory host name.
     pub host: String,
@@ -43,6 +44,28 @@ pub struct RenderedFile {
     pub owner: String,
     pub group: String,
     pub content: String,
+}
+
+impl fmt::Debug for RenderedFile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("RenderedFile");
+        d.field("host", &self.host)
+            .field("service", &self.service)
+            .field("path", &self.path)
+            .field("mode", &self.mode)
+            .field("secret", &self.secret)
+            .field("owner", &self.owner)
+            .field("group", &self.group);
+        if self.secret {
+            d.field(
+                "content",
+                &format_args!("<secret: {} bytes>", self.content.len()),
+            );
+        } else {
+            d.field("content", &self.content);
+        }
+        d.finish()
+    }
 }
 
 impl RenderedFile {

@@ -144,6 +144,16 @@ pub fn banner_server(ip: Ipv4Addr, bytes: &'static [u8]) -> SocketAddr {
     })
 }
 
+/// Sends `prefix`, then bytes without end until the client goes away.
+pub fn endless_server(ip: Ipv4Addr, prefix: &'static [u8]) -> SocketAddr {
+    serve(ip, 0, move |mut s| {
+        let filler = [b'x'; 4096];
+        let _ = s.write_all(prefix);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline && s.write_all(&filler).is_ok() {}
+    })
+}
+
 /// What the fake consul agent answers.
 #[derive(Clone, Debug)]
 pub struct ConsulState {
