@@ -10,7 +10,15 @@ if TYPE_CHECKING:
 
 
 class Error(Exception):
-    """Base class of every error raised by metis_deploy."""
+    """Base class of every error raised by metis_deploy.
+
+    ``code``, ``file`` and ``line`` are None unless the error is about a located problem of an
+    inventory (:class:`InventoryError`), so ``except metis_deploy.Error as e: e.code`` always works.
+    """
+
+    code: str | None = None
+    file: str | None = None
+    line: int | None = None
 
 
 class InventoryError(Error):
@@ -32,9 +40,9 @@ class InventoryError(Error):
         super().__init__(message)
         self.diagnostics: list[Diagnostic] = list(diagnostics)
         first = next((d for d in self.diagnostics if d.severity == "error"), None)
-        self.code: str | None = code if code is not None else getattr(first, "code", None)
-        self.file: str | None = file if file is not None else getattr(first, "file", None)
-        self.line: int | None = line if line is not None else getattr(first, "line", None)
+        self.code = code if code is not None else (first.code if first else None)
+        self.file = file if file is not None else (first.file if first else None)
+        self.line = line if line is not None else (first.line if first else None)
 
     @property
     def errors(self) -> list[Diagnostic]:

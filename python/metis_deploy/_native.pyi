@@ -2,16 +2,19 @@
 
 import os
 from collections.abc import Mapping, Sequence
-from typing import Any, Final, Literal, TypeAlias
+from typing import Any, Final, Literal
 
 __version__: Final[str]
 
-#: A path to an inventory file, or Ansible's resolved
-#: ``{"groups": {group: [hosts]}, "hostvars": {host: {var: value}}}``.
-InventoryArg: TypeAlias = str | os.PathLike[str] | Mapping[str, Any]
+# ``inventory`` arguments: a path to an inventory file, or Ansible's resolved
+# ``{"groups": {group: [hosts]}, "hostvars": {host: {var: value}}}`` with an optional
+# ``"raw": {host: {var: text as written}}`` for templated and vaulted variables.
 
 class Diagnostic:
-    """One problem found in an inventory."""
+    """One problem found in an inventory. Immutable, hashable, picklable.
+
+    The constructor raises InvalidTypeError / InvalidValueError (severity not "error" or
+    "warning", line or column outside 1..2**32-1)."""
 
     severity: Final[Literal["error", "warning"]]
     code: Final[str]
@@ -38,6 +41,8 @@ class Diagnostic:
     def to_dict(self) -> dict[str, Any]:
         """The keys of the CLI's ``--format json``."""
     def __eq__(self, other: object) -> bool: ...
+    def __hash__(self) -> int: ...
+    def __reduce__(self) -> tuple[type[Diagnostic], tuple[Any, ...]]: ...
 
 class RenderedFile:
     """A config file rendered for one host. Never show ``content`` when ``secret``."""
@@ -47,6 +52,11 @@ class RenderedFile:
     path: Final[str]
     mode: Final[int]
     secret: Final[bool]
+    owner: Final[str]
+    """The service user under ``deploy_dir``, ``root`` for system files."""
+    group: Final[str]
+    deploy_dir: Final[str]
+    """Directories created below it belong to ``owner``/``group``, the others to root."""
     content: Final[str]
     @property
     def mode_octal(self) -> str:
@@ -54,14 +64,14 @@ class RenderedFile:
     def to_dict(self) -> dict[str, Any]: ...
     def __eq__(self, other: object) -> bool: ...
 
-def validate(inventory: InventoryArg, *, from_json: bool = False) -> list[Diagnostic]:
+def validate(inventory: str | os.PathLike[str] | Mapping[str, Any], *, from_json: bool = False) -> list[Diagnostic]:
     """Every diagnostic of the inventory, sorted by location. Raises UnreadableInventoryError."""
 
-def render(inventory: InventoryArg, host: str, *, from_json: bool = False) -> list[RenderedFile]:
+def render(inventory: str | os.PathLike[str] | Mapping[str, Any], host: str, *, from_json: bool = False) -> list[RenderedFile]:
     """The config files of ``host``. Raises InventoryError when the inventory has errors."""
 
 def health(
-    inventory: InventoryArg,
+    inventory: str | os.PathLike[str] | Mapping[str, Any],
     hosts: Sequence[str] | None = None,
     services: Sequence[str] | None = None,
     *,
@@ -70,9 +80,10 @@ def health(
     check_timeout: float = 3.0,
     from_json: bool = False,
 ) -> dict[str, Any]:
-    """Runs the health checks of ``hosts``/``services`` (all when None), concurrently and without
-    holding the GIL. With ``wait``, retries failing checks until all pass or ``timeout`` seconds
-    passed; each attempt is bounded by ``check_timeout``. Returns ``{"healthy": bool, "checks":
+    """Runs the health checks of ``hosts``/``services`` (all when None; an empty list raises
+    InvalidValueError), concurrently and without holding the GIL. With ``wait``, retries failing
+    checks until all pass or ``timeout`` seconds passed; each attempt is bounded by
+    ``check_timeout``. Ctrl-C raises KeyboardInterrupt within 0.1 s. Returns ``{"healthy": bool, "checks":
     [{"host", "address", "service", "check", "ok", "outcome", "detail", "elapsed_ms",
     "attempts"}], "table": str}``."""
 

@@ -35,6 +35,24 @@ echo 'raise ImportError("metis_deploy hidden for the test")' >"$work/fake/metis_
 PYTHONPATH="$work/fake" run "missing metis_deploy: one-line install hint" "$here/playbooks/missing_package.yml"
 run "unreadable inventory path" "$here/playbooks/unreadable.yml"
 
+# Secrets as the play holds them: a vaulted value and one from the environment (group_vars).
+vdir="$work/vaulted"
+mkdir -p "$vdir/group_vars" "$vdir/out"
+cp "$inv" "$vdir/inventory.ini"
+echo "fixture-vault-password" >"$work/vault-pass"
+{
+  "$py" -m ansible vault encrypt_string --vault-password-file "$work/vault-pass" --name admin_password \
+    'Vaulted-Db-5Rt8qY' 2>/dev/null
+  echo "mysql_root_password: \"{{ lookup('ansible.builtin.env', 'METIS_FIXTURE_ROOT_PW') }}\""
+} >"$vdir/group_vars/all.yml"
+if METIS_FIXTURE_ROOT_PW=Env-Root-3Wq7zP "$py" -m ansible playbook -i "$vdir/inventory.ini" \
+  --vault-password-file "$work/vault-pass" -e "out=$vdir/out" "$here/playbooks/validate_secrets.yml" >"$work/out.log" 2>&1; then
+  pass "validate (play): vaulted and env values are not plaintext, group findings once"
+else
+  fail "validate (play): vaulted and env values are not plaintext, group findings once"
+  sed 's/^/    /' "$work/out.log" | tail -40
+fi
+
 # The plugins read the inventory from a file (`path`) or from the play itself.
 for src in file play; do
   extra=()
@@ -46,6 +64,10 @@ for src in file play; do
   mkdir -p "$out"
   run "render ($src): check mode writes nothing, changed then unchanged, backup" \
     "$here/playbooks/render.yml" -e "out=$out" "${extra[@]}"
+  out="$work/owners-$src"
+  mkdir -p "$out"
+  run "render ($src): each file its owner, existing directories untouched, links replaced" \
+    "$here/playbooks/owners.yml" -e "out=$out" "${extra[@]}"
   out="$work/diff-$src"
   mkdir -p "$out"
   if play "$here/playbooks/render_once.yml" --diff -e "out=$out" "${extra[@]}" -v; then

@@ -14,24 +14,6 @@ from ansible_collections.metis.node.plugins.plugin_utils.metis import (
 )
 
 
-def unhealthy_table(checks):
-    """The unhealthy checks as an aligned text table."""
-    rows = [("HOST", "SERVICE", "CHECK", "DETAIL")]
-    for c in checks:
-        rows.append(
-            (
-                str(c["host"]),
-                str(c["service"]),
-                str(c["check"]),
-                str(c["detail"]),
-            )
-        )
-    widths = [max(len(r[i]) for r in rows) for i in range(3)]
-    return "\n".join(
-        "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(r[:3])) + "  " + r[3] for r in rows
-    )
-
-
 class ActionModule(ActionBase):
     """Checks the organisation's services from the controller, at protocol level."""
 
@@ -51,8 +33,6 @@ class ActionModule(ActionBase):
                 "timeout": {"type": "int", "default": 60},
             }
         )[1]
-        if args["timeout"] <= 0:
-            raise AnsibleActionFail("timeout must be a positive number of seconds")
         md = require_metis_deploy()
         inventory = inventory_argument(args, task_vars or {})
         report = call(
@@ -64,11 +44,9 @@ class ActionModule(ActionBase):
             timeout=float(args["timeout"]),
         )
         checks = report["checks"]
-        bad = [c for c in checks if not c["ok"]]
-        result.update(changed=False, report=report, healthy=not bad)
-        if bad:
-            raise AnsibleActionFail(
-                f"{len(bad)} of {len(checks)} check(s) unhealthy:\n" + unhealthy_table(bad), result=result
-            )
+        result.update(changed=False, report=report, healthy=report["healthy"])
+        if not report["healthy"]:
+            bad = sum(1 for c in checks if not c["ok"])
+            raise AnsibleActionFail(f"{bad} of {len(checks)} check(s) unhealthy:\n{report['table']}", result=result)
         result["msg"] = f"all {len(checks)} check(s) healthy"
         return result

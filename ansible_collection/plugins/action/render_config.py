@@ -4,7 +4,9 @@
 
 metis-core renders the host's files on the controller; each file is written through
 ``ansible.legacy.copy`` as the template action does, so writes are atomic and check mode, diff
-mode, backups, owner, group and mode behave as usual. Secret files are never diffed or logged."""
+mode and backups behave as usual. Each file gets the owner and group metis-core gives it (the
+service user under deploy_dir, root for system files); missing parent directories are created,
+existing ones are never changed. Secret files are never diffed or logged."""
 
 from __future__ import annotations
 
@@ -42,10 +44,10 @@ class ActionModule(ActionBase):
                 "host": {"type": "str"},
                 "services": {"type": "list", "elements": "str"},
                 "root": {"type": "path", "default": "/"},
-                "owner": {"type": "str"},
-                "group": {"type": "str"},
+                "set_owner": {"type": "bool", "default": True},
                 "directory_mode": {"type": "raw", "default": "0755"},
                 "backup": {"type": "bool", "default": False},
+                "follow": {"type": "bool", "default": False},
             }
         )[1]
         md = require_metis_deploy()
@@ -71,34 +73,56 @@ class ActionModule(ActionBase):
     def _dest(self, args, path):
         return os.path.join(args["root"], path.lstrip("/"))
 
-    def _ensure_dirs(self, files, args, task_vars):
-        """Creates the parent directories. Returns those that do not exist yet (check mode)."""
-        missing = set()
-        dirs = []
+    @staticmethod
+    def _dir_owner(f, path):
+        """Owner and group of a directory created for file ``f``: the file's own below its
+        deploy_dir (deploy_dir itself included), root elsewhere."""
+        deploy_dir = f.deploy_dir.rstrip("/") or "/"
+        if path == deploy_dir or path.startswith(deploy_dir + "/"):
+            return f.owner, f.group
+        return "root", "root"
+
+    def _missing_dirs(self, files, args, task_vars):
+        """Parent directories of the files that do not exist yet, parents first, each with the
+        file that needs it (stat only: existing directories are never touched)."""
+        known = {}  # path on the host (without root) -> exists
+        missing = []
         for f in files:
-            d = os.path.dirname(self._dest(args, f.path))
-            if d not in dirs:
-                dirs.append(d)
-        for d in dirs:
-            if any(d == m or d.startswith(m + "/") for m in missing):
-                missing.add(d)
-                continue
-            module_args = {"path": d, "state": "directory", "mode": args["directory_mode"]}
-            for key in ("owner", "group"):
-                if args[key] is not None:
-                    module_args[key] = args[key]
-            res = self._execute_module(
-                module_name="ansible.legacy.file", module_args=module_args, task_vars=task_vars
-            )
-            if res.get("failed"):
-                raise AnsibleActionFail(f"cannot create directory {d}: {res.get('msg', '')}")
-            before = (res.get("diff") or {}).get("before") or {}
-            if self._task.check_mode and res.get("changed") and before.get("state") == "absent":
-                missing.add(d)
+            chain = []
+            d = os.path.dirname(f.path.rstrip("/")) or "/"
+            while d not in known:
+                st = self._execute_remote_stat(self._dest(args, d), all_vars=task_vars, follow=True, checksum=False)
+                if st.get("exists"):
+                    if not st.get("isdir"):
+                        raise AnsibleActionFail(f"{self._dest(args, d)} exists and is not a directory")
+                    known[d] = True
+                    break
+                known[d] = False
+                chain.append(d)
+                if d == "/":
+                    break
+                d = os.path.dirname(d)
+            missing.extend((p, f) for p in reversed(chain))
         return missing
+
+    def _ensure_dirs(self, files, args, task_vars):
+        """Creates the missing parent directories (none in check mode). Returns their paths."""
+        missing = self._missing_dirs(files, args, task_vars)
+        if self._task.check_mode:
+            return {self._dest(args, path) for path, _file in missing}
+        for path, f in missing:
+            dest = self._dest(args, path)
+            module_args = {"path": dest, "state": "directory", "mode": args["directory_mode"]}
+            if args["set_owner"]:
+                module_args["owner"], module_args["group"] = self._dir_owner(f, path)
+            res = self._execute_module(module_name="ansible.legacy.file", module_args=module_args, task_vars=task_vars)
+            if res.get("failed"):
+                raise AnsibleActionFail(f"cannot create directory {dest}: {res.get('msg', '')}")
+        return {self._dest(args, path) for path, _file in missing}
 
     def _write_all(self, result, files, args, task_vars):
         missing_dirs = self._ensure_dirs(files, args, task_vars)
+        created = sorted(missing_dirs)
         written = []
         diffs = []
         changed_services = []
@@ -107,7 +131,7 @@ class ActionModule(ActionBase):
         try:
             for f in files:
                 dest = self._dest(args, f.path)
-                if os.path.dirname(dest) in missing_dirs:
+                if self._task.check_mode and os.path.dirname(dest) in missing_dirs:
                     # Check mode, directory not there yet: the file would be created.
                     res = {"changed": True, "diff": [{"before": "", "after": f.content}]}
                 else:
@@ -121,6 +145,8 @@ class ActionModule(ActionBase):
                     "dest": dest,
                     "service": f.service,
                     "mode": f.mode_octal,
+                    "owner": f.owner,
+                    "group": f.group,
                     "secret": f.secret,
                     "changed": changed,
                 }
@@ -135,9 +161,10 @@ class ActionModule(ActionBase):
             shutil.rmtree(to_bytes(local_tempdir, errors="surrogate_or_strict"), ignore_errors=True)
 
         result.update(
-            changed=bool(changed_services),
+            changed=bool(changed_services) or bool(created),
             changed_services=changed_services,
             files=written,
+            created_directories=created,
         )
         if diffs:
             result["diff"] = diffs
@@ -156,11 +183,10 @@ class ActionModule(ActionBase):
             "dest": dest,
             "mode": f.mode_octal,
             "backup": args["backup"],
-            "follow": True,
+            "follow": args["follow"],
         }
-        for key in ("owner", "group"):
-            if args[key] is not None:
-                new_task.args[key] = args[key]
+        if args["set_owner"]:
+            new_task.args.update(owner=f.owner, group=f.group)
         if f.secret:
             new_task.diff = False
             new_task.no_log = True

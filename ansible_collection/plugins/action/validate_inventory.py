@@ -10,7 +10,6 @@ from ansible.utils.display import Display
 
 from ansible_collections.metis.node.plugins.plugin_utils.metis import (
     call,
-    format_diagnostic,
     inventory_argument,
     require_metis_deploy,
 )
@@ -41,7 +40,7 @@ class ActionModule(ActionBase):
         errors = [d for d in diags if d.is_error]
         warnings = [d for d in diags if not d.is_error]
         for w in warnings:
-            display.warning(format_diagnostic(w))
+            display.warning(str(w))
         result.update(
             changed=False,
             diagnostics=[d.to_dict() for d in diags],
@@ -51,7 +50,7 @@ class ActionModule(ActionBase):
         failing = errors + (warnings if args["strict"] else [])
         if failing:
             lines = [f"the inventory has {len(errors)} error(s) and {len(warnings)} warning(s):"]
-            lines.extend(f"  {format_diagnostic(d)}" for d in failing)
+            lines.extend(f"  {d}" for d in failing)
             raise AnsibleActionFail("\n".join(lines), result=result)
         result["msg"] = f"the inventory is valid ({len(warnings)} warning(s))"
         return result

@@ -16,7 +16,8 @@ description:
   - Runs metis-core's health checks from the controller, concurrently and at protocol level
     (consul leader and KV, carrier gateway, admin health endpoint, Ice validate-connection,
     fighter gRPC ports).
-  - Fails with a table of the unhealthy checks; returns the whole report.
+  - Fails when a check fails, showing metis-core's table of every check (grouped by host and
+    service, with a summary line); returns the whole report.
 requirements:
   - metis-deploy (Python package, on the controller)
 options:
@@ -42,7 +43,7 @@ options:
     default: false
   timeout:
     description:
-      - With O(wait), seconds to keep retrying failing checks in total.
+      - With O(wait), seconds to keep retrying failing checks in total. Must be positive.
       - Each attempt of a check is bounded by 3 seconds, or by O(timeout) when shorter.
     type: int
     default: 60
@@ -81,25 +82,76 @@ EXAMPLES = r"""
 
 RETURN = r"""
 healthy:
-  description: Whether every check passed.
+  description: Whether every check passed (RV(report.healthy)).
   returned: always
   type: bool
   sample: true
 report:
-  description: The health report of metis-core, with one entry per check in RV(report.checks).
+  description: The health report of metis-core.
   returned: always
   type: dict
   contains:
+    healthy:
+      description: Whether every check passed.
+      type: bool
+      returned: always
     checks:
-      description: The checks run.
+      description: One entry per check run.
       type: list
       elements: dict
       returned: always
+      contains:
+        host:
+          description: Inventory host name.
+          type: str
+          returned: always
+        address:
+          description: IPv4 address the check reached.
+          type: str
+          returned: always
+        service:
+          description: Service checked.
+          type: str
+          returned: always
+        check:
+          description: Name of the check within its service (for example C(http api), C(leader)).
+          type: str
+          returned: always
+        ok:
+          description: Whether the check passed.
+          type: bool
+          returned: always
+        outcome:
+          description: C(ok), or why it failed (C(refused), C(timeout), C(wrong-protocol), C(http-status), C(unexpected) or C(error)).
+          type: str
+          returned: always
+        detail:
+          description: What was found, in words.
+          type: str
+          returned: always
+        elapsed_ms:
+          description: Duration of the last attempt, in milliseconds.
+          type: int
+          returned: always
+        attempts:
+          description: Attempts made (more than one with O(wait)).
+          type: int
+          returned: always
+    table:
+      description: The report as a text table, one row per check, and a summary line.
+      type: str
+      returned: always
   sample:
+    healthy: false
     checks:
       - host: 127.0.1.1
+        address: 127.0.1.1
         service: consul
-        check: http
-        healthy: true
-        detail: leader 127.0.1.1:8200
+        check: http api
+        ok: false
+        outcome: refused
+        detail: connection refused
+        elapsed_ms: 0
+        attempts: 1
+    table: "Host       Service  Check     Status   Time  Detail\n..."
 """

@@ -17,7 +17,13 @@ description:
     fighter configs and service units) with metis-core on the controller, from the inventory the
     play runs with or from O(path).
   - Writes each file through M(ansible.builtin.copy), like M(ansible.builtin.template) does, with
-    atomic writes, check mode, diff mode, backups, owner, group and each file's mode.
+    atomic writes, check mode, diff mode, backups and each file's mode.
+  - Each file gets the owner and group metis-core gives it, not one for all files. Files under
+    C(deploy_dir), which the services read, belong to the service user (C(service_user)); system
+    files (systemd units, the nginx site, MariaDB settings), which root-run daemons load, to C(root).
+  - Parent directories that do not exist are created with O(directory_mode), owned by the
+    file's owner below C(deploy_dir) (itself included) and by C(root) elsewhere. Existing
+    directories are never changed (no chmod, no chown).
   - Files holding secrets (passwords, tokens, keys) are written C(0600), never diffed and never
     logged; in diff mode they show only that they changed.
   - Returns RV(changed_services) so handlers restart only the services whose files changed.
@@ -43,19 +49,26 @@ options:
       - Directory prepended to every destination path (a staging tree, or a test directory).
     type: path
     default: /
-  owner:
+  set_owner:
     description:
-      - Owner of the files and of the directories created.
-    type: str
-  group:
-    description:
-      - Group of the files and of the directories created.
-    type: str
+      - Give every file and created directory the owner and group described above.
+      - Set V(false) only where the files may not be chowned, for example when the connection
+        user is not root and writes into a staging tree (O(root)); files and directories then
+        belong to the connection user. There is no option to give all files one owner, since
+        that would hand root-loaded units to the service user.
+    type: bool
+    default: true
   directory_mode:
     description:
-      - Mode of the directories created for the files.
+      - Mode of the directories created for the files. Existing directories keep theirs.
     type: raw
     default: "0755"
+  follow:
+    description:
+      - When a destination is a symbolic link, write the file it points to instead of replacing
+        the link (as O(ansible.builtin.template#module:follow)).
+    type: bool
+    default: false
   backup:
     description:
       - Keep a timestamped backup of each file replaced.
@@ -76,7 +89,8 @@ attributes:
     platforms: posix
     description: Target hosts must be POSIX.
 notes:
-  - The parent directories of the files are created when missing.
+  - The task is changed when a file changed or a directory was created (or would be, in check
+    mode).
 seealso:
   - module: metis.node.validate_inventory
   - module: ansible.builtin.copy
@@ -87,8 +101,6 @@ author:
 EXAMPLES = r"""
 - name: Write this host's config files
   metis.node.render_config:
-    owner: metis
-    group: metis
     backup: true
   register: rendered
   notify: Restart changed services
@@ -99,10 +111,11 @@ EXAMPLES = r"""
     state: restarted
   loop: "{{ rendered.changed_services }}"
 
-- name: Only consul's files, into a staging tree
+- name: Only consul's files, into a staging tree, as an unprivileged user
   metis.node.render_config:
     services: [consul]
     root: /tmp/staging
+    set_owner: false
 """
 
 RETURN = r"""
@@ -112,6 +125,12 @@ changed_services:
   type: list
   elements: str
   sample: [consul, carrier]
+created_directories:
+  description: Directories created (or that would be, in check mode), parents first, O(root) prepended.
+  returned: always
+  type: list
+  elements: str
+  sample: [/opt/metis/consul, /opt/metis/consul/config]
 files:
   description: One entry per file written.
   returned: always
@@ -134,6 +153,14 @@ files:
       description: File mode, octal.
       type: str
       returned: always
+    owner:
+      description: Owner metis-core gives the file (applied unless O(set_owner=false)).
+      type: str
+      returned: always
+    group:
+      description: Group metis-core gives the file (applied unless O(set_owner=false)).
+      type: str
+      returned: always
     secret:
       description: Whether the file holds secrets.
       type: bool
@@ -151,6 +178,8 @@ files:
       dest: /opt/metis/consul/config/consul.json
       service: consul
       mode: "0644"
+      owner: metis
+      group: metis
       secret: false
       changed: true
 """

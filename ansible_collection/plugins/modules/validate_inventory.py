@@ -17,7 +17,14 @@ description:
     (topology, variables, per-host port lists, port conflicts, addresses, secrets) with metis-core.
   - Reads the inventory the play runs with (C(groups) and C(hostvars), templated as Ansible sees
     them), or the inventory file given in O(path).
-  - Fails listing every error with its location; warnings are shown and returned.
+  - Fails listing every error; warnings are shown and returned. With O(path), every diagnostic
+    carries the file, line and column it is about. Read from the play's variables (already
+    merged and templated by Ansible), diagnostics have no file or line; they name the variable
+    (and the host where that matters), and a variable set for a group is reported once, not once
+    per host.
+  - From the play's variables, templated values (for example C(lookup('ansible.builtin.env', ...)))
+    and Ansible Vault values are recognised as such and not reported as plaintext secrets; their
+    values are still checked.
   - Runs on the controller; run it once (C(run_once=true)).
 requirements:
   - metis-deploy (Python package, on the controller)
@@ -85,15 +92,15 @@ diagnostics:
       type: str
       returned: always
     file:
-      description: Inventory file, when known.
+      description: Inventory file with O(path); null when read from the play's variables.
       type: str
       returned: always
     line:
-      description: 1-based line, when known.
+      description: 1-based line with O(path); null when read from the play's variables.
       type: int
       returned: always
     column:
-      description: 1-based column, when known.
+      description: 1-based column with O(path); null when read from the play's variables.
       type: int
       returned: always
     hint:

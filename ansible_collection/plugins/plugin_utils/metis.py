@@ -12,6 +12,15 @@ from collections.abc import Mapping, Sequence, Set
 from ansible.errors import AnsibleActionFail
 
 try:
+    from ansible.parsing.vault import VaultHelper as _VaultHelper
+except ImportError:  # ansible-core < 2.19
+    _VaultHelper = None
+try:
+    from ansible.parsing.yaml.objects import AnsibleVaultEncryptedUnicode as _LegacyVaulted
+except ImportError:  # removed after ansible-core 2.19
+    _LegacyVaulted = None
+
+try:
     import metis_deploy
 except ImportError as exc:  # pragma: no cover - depends on the controller
     metis_deploy = None
@@ -38,55 +47,54 @@ def require_metis_deploy() -> t.Any:
     return metis_deploy
 
 
-# Variables Ansible adds to every host: never part of the inventory. Connection variables
-# (ansible_host, ansible_user, ...) are kept: metis-core checks them.
+# Variables Ansible adds to every host's hostvars (ansible-core 2.17-2.19), never part of the
+# inventory; facts (ansible_<fact>) are left out separately. Connection variables (ansible_host,
+# ansible_user, ...) are kept: metis-core checks them.
 _MAGIC_VARS = frozenset(
     (
         "ansible_check_mode",
-        "ansible_collection_name",
         "ansible_config_file",
-        "ansible_dependent_role_names",
         "ansible_diff_mode",
         "ansible_facts",
         "ansible_forks",
         "ansible_inventory_sources",
         "ansible_limit",
-        "ansible_local",
-        "ansible_loop",
-        "ansible_loop_var",
-        "ansible_parent_role_names",
-        "ansible_parent_role_paths",
-        "ansible_play_batch",
-        "ansible_play_hosts",
-        "ansible_play_hosts_all",
-        "ansible_play_name",
-        "ansible_play_role_names",
         "ansible_playbook_python",
-        "ansible_role_name",
-        "ansible_role_names",
         "ansible_run_tags",
-        "ansible_search_path",
         "ansible_skip_tags",
         "ansible_verbosity",
         "ansible_version",
-        "environment",
+        "gather_subset",
         "group_names",
         "groups",
-        "hostvars",
         "inventory_dir",
         "inventory_file",
         "inventory_hostname",
         "inventory_hostname_short",
         "module_setup",
-        "omit",
-        "play_hosts",
         "playbook_dir",
-        "role_name",
-        "role_names",
-        "role_path",
-        "role_uuid",
     )
 )
+
+
+def _vault_ciphertext(value: t.Any) -> str | None:
+    """The ciphertext of a vaulted value as Ansible holds it un-templated, else None."""
+    if _VaultHelper is not None:
+        return _VaultHelper.get_ciphertext(value, with_tags=False)
+    if _LegacyVaulted is not None and isinstance(value, _LegacyVaulted):  # ansible-core < 2.19
+        return str(value._ciphertext, "utf-8")  # pylint: disable=protected-access
+    return None
+
+
+def _as_written(value: t.Any) -> str | None:
+    """How a variable was written, when its value is not that text: a Jinja template (Ansible
+    evaluates it) or Ansible Vault ciphertext (Ansible decrypts it)."""
+    ciphertext = _vault_ciphertext(value)
+    if ciphertext is not None:
+        return ciphertext
+    if isinstance(value, str) and ("{{" in value or "{%" in value):
+        return str(value)
+    return None
 
 
 def _plain(value: t.Any, depth: int = 0) -> t.Any:
@@ -111,34 +119,41 @@ def _is_fact(name: str, facts: t.Any) -> bool:
 
 
 def inventory_from_task_vars(task_vars: Mapping[str, t.Any]) -> dict[str, t.Any]:
-    """``{"groups": ..., "hostvars": ...}`` of the play's inventory, values templated as Ansible
-    would for each host. Fails naming the host and variable whose value cannot be templated."""
+    """``{"groups", "hostvars", "raw"}`` of the play's inventory: values templated (and
+    decrypted) as Ansible would for each host, and in ``raw`` how templated and vaulted
+    variables were written, so that metis-core does not take them for plaintext secrets.
+    Fails naming the host and variable whose value cannot be templated."""
     groups_var = task_vars.get("groups")
     hostvars = task_vars.get("hostvars")
     if not isinstance(groups_var, Mapping) or not isinstance(hostvars, Mapping):
         raise AnsibleActionFail("the task variables hold no 'groups'/'hostvars': cannot read the play's inventory; set 'path'")
     groups = {str(name): [str(h) for h in hosts] for name, hosts in groups_var.items()}
     resolved_hostvars: dict[str, dict[str, t.Any]] = {}
+    raw: dict[str, dict[str, str]] = {}
     problems = []
     for host in groups.get("all", []):
         host_vars = hostvars[host]
-        facts = None
-        try:
-            facts = host_vars.get("ansible_facts") if "ansible_facts" in host_vars else None
-        except Exception:  # pylint: disable=broad-exception-caught
-            facts = None
+        unevaluated = hostvars.raw_get(host)
+        facts = unevaluated.get("ansible_facts")
         out: dict[str, t.Any] = {}
+        written: dict[str, str] = {}
         for name in host_vars:
             if name in _MAGIC_VARS or _is_fact(name, facts):
                 continue
+            text = _as_written(unevaluated.get(name))
+            if text is not None:
+                written[name] = text
             try:
                 out[name] = _plain(host_vars[name])
             except Exception as exc:  # pylint: disable=broad-exception-caught
+                # Templating runs whatever the inventory holds: any error names the variable.
                 problems.append(f"hostvars[{host!r}][{name!r}]: {exc}")
         resolved_hostvars[host] = out
+        if written:
+            raw[host] = written
     if problems:
         raise AnsibleActionFail("cannot template the inventory's variables:\n  " + "\n  ".join(problems))
-    return {"groups": groups, "hostvars": resolved_hostvars}
+    return {"groups": groups, "hostvars": resolved_hostvars, "raw": raw}
 
 
 def inventory_argument(args: Mapping[str, t.Any], task_vars: Mapping[str, t.Any]) -> t.Any:
@@ -148,26 +163,21 @@ def inventory_argument(args: Mapping[str, t.Any], task_vars: Mapping[str, t.Any]
     return inventory_from_task_vars(task_vars)
 
 
-def format_diagnostic(diag: t.Any) -> str:
-    """``file:line:column: error[code]: message (hint: ...)``."""
-    return str(diag)
-
-
 def error_message(exc: BaseException) -> str:
     """A metis_deploy exception as an action failure message, listing every located error."""
-    diags = getattr(exc, "diagnostics", None) or []
-    errors = [d for d in diags if d.severity == "error"]
+    errors = exc.errors if isinstance(exc, metis_deploy.InventoryError) else []
     if not errors:
         return str(exc)
     lines = [f"the inventory has {len(errors)} error(s):"]
-    lines.extend(f"  {format_diagnostic(d)}" for d in errors)
+    lines.extend(f"  {d}" for d in errors)
     return "\n".join(lines)
 
 
 def call(func: t.Callable[..., t.Any], *args: t.Any, **kwargs: t.Any) -> t.Any:
-    """Calls a metis_deploy function; its errors become action failures with clear messages."""
-    md = require_metis_deploy()
+    """Calls a metis_deploy function (got from :func:`require_metis_deploy`); its errors become
+    action failures with clear messages."""
     try:
         return func(*args, **kwargs)
-    except md.Error as exc:
-        raise AnsibleActionFail(error_message(exc), result={"diagnostics": [d.to_dict() for d in getattr(exc, "diagnostics", [])]}) from exc
+    except metis_deploy.Error as exc:
+        diags = exc.diagnostics if isinstance(exc, metis_deploy.InventoryError) else []
+        raise AnsibleActionFail(error_message(exc), result={"diagnostics": [d.to_dict() for d in diags]}) from exc

@@ -188,13 +188,18 @@ fn mapping<'a, 'py>(
 }
 
 /// Ansible's view of the inventory as plugins get it: `groups` (group -> host names) and
-/// `hostvars` (host -> variables, already merged).
+/// `hostvars` (host -> variables, already merged), plus `raw` (optional, host -> variable -> the
+/// text as written) for the variables whose value Ansible evaluated (a Jinja template) or
+/// decrypted (Ansible Vault ciphertext, starting with `$ANSIBLE_VAULT`): what was written
+/// decides the "as written" checks (plaintext secrets), the value every other check.
 pub struct Resolved {
     pub groups: IndexMap<String, Vec<String>>,
     pub hostvars: IndexMap<String, IndexMap<String, Value>>,
+    pub raw: IndexMap<String, IndexMap<String, String>>,
 }
 
-/// Reads `{"groups": {name: [hosts]}, "hostvars": {host: {var: value}}}`.
+/// Reads `{"groups": {name: [hosts]}, "hostvars": {host: {var: value}}, "raw": {host: {var: str}}}`
+/// (`raw` optional).
 pub fn resolved(obj: &Bound<'_, PyAny>) -> PyResult<Resolved> {
     let py = obj.py();
     let top = mapping(obj, &Path::new("inventory"))?;
@@ -259,7 +264,35 @@ pub fn resolved(obj: &Bound<'_, PyAny>) -> PyResult<Resolved> {
         path.pop();
         hostvars.insert(host, out);
     }
-    Ok(Resolved { groups, hostvars })
+
+    let mut path = Path::new("raw");
+    let mut raw = IndexMap::new();
+    let raw_obj = match top.get_item("raw") {
+        Ok(v) if !v.is_none() => Some(v),
+        Ok(_) => None,
+        Err(e) if e.is_instance_of::<pyo3::exceptions::PyKeyError>(py) => None,
+        Err(e) => return Err(e),
+    };
+    if let Some(raw_obj) = raw_obj {
+        for (host, vars) in map_items(mapping(&raw_obj, &path)?)? {
+            let host = key_str(&host, "a host name", &path)?;
+            path.0.push(format!("[{host:?}]"));
+            let mut out = IndexMap::new();
+            for (k, v) in map_items(mapping(&vars, &path)?)? {
+                let k = key_str(&k, "a variable name", &path)?;
+                path.0.push(format!("[{k:?}]"));
+                out.insert(k, key_str(&v, "the text as written", &path)?);
+                path.pop();
+            }
+            path.pop();
+            raw.insert(host, out);
+        }
+    }
+    Ok(Resolved {
+        groups,
+        hostvars,
+        raw,
+    })
 }
 
 /// Converts a `Value` back into the Python object Ansible would hold.

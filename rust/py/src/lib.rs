@@ -13,7 +13,7 @@ use metis_core::inventory::templates::{evaluate_outside_ansible, Need};
 use metis_core::inventory::{Inventory, LoadError};
 use metis_core::model::{build, Organization, Service};
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList, PyMapping, PyString};
+use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyMapping, PyString};
 use std::path::PathBuf;
 use std::time::Duration;
 use types::{Diagnostic, RenderedFile};
@@ -64,9 +64,123 @@ fn load(
             Err(e @ LoadError::Unreadable { .. }) => Err(errors::load_error(py, e)),
         },
         Source::Resolved(r) => Ok(Ok(py.allow_threads(|| {
-            metis_core::inventory::json::from_resolved(&r.groups, &r.hostvars)
+            let mut inv = metis_core::inventory::json::from_resolved(&r.groups, &r.hostvars);
+            for (host, vars) in &r.raw {
+                let Some(h) = inv.hosts.get_mut(host) else {
+                    continue;
+                };
+                for (name, text) in vars {
+                    if let Some(var) = h.vars.get_mut(name) {
+                        var.raw = Some(text.clone());
+                    }
+                }
+            }
+            inv
         }))),
     }
+}
+
+/// Variables of resolved data written as Ansible Vault ciphertext.
+fn vaulted(inv: &Inventory) -> Vec<(String, String)> {
+    inv.hosts
+        .values()
+        .flat_map(|h| {
+            h.vars.iter().filter_map(|(name, var)| {
+                var.raw
+                    .as_deref()
+                    .filter(|r| r.trim_start().starts_with("$ANSIBLE_VAULT"))
+                    .map(|_| (h.name.clone(), name.clone()))
+            })
+        })
+        .collect()
+}
+
+/// Validates resolved data. The value of a vaulted variable is decrypted, so metis-core would
+/// call it a plaintext (or weak) secret: a second pass with the ciphertext in its place tells
+/// which of those findings come from vaulted variables, and they are dropped. Every other check
+/// still sees the decrypted value.
+// metis-core could skip these itself by honouring a `raw` that starts with `$ANSIBLE_VAULT`.
+fn validate_resolved(inv: &Inventory) -> Vec<metis_core::Diagnostic> {
+    use metis_core::Code;
+    let mut diags = metis_core::validate::validate(inv);
+    let vaulted = vaulted(inv);
+    if vaulted.is_empty() {
+        return diags;
+    }
+    let mut sealed = inv.clone();
+    for (host, name) in &vaulted {
+        if let Some(var) = sealed
+            .hosts
+            .get_mut(host)
+            .and_then(|h| h.vars.get_mut(name))
+        {
+            var.value = metis_core::Value::Str(var.raw.clone().unwrap_or_default());
+        }
+    }
+    let without = metis_core::validate::validate(&sealed);
+    diags.retain(|d| {
+        !matches!(d.code, Code::PlaintextSecret | Code::WeakSecret) || without.contains(d)
+    });
+    diags
+}
+
+/// A bool argument (exactly `True` or `False`; None means the default), or `InvalidTypeError`.
+fn flag(arg: Option<&Bound<'_, PyAny>>, what: &str, default: bool) -> PyResult<bool> {
+    let Some(arg) = arg.filter(|a| !a.is_none()) else {
+        return Ok(default);
+    };
+    match arg.downcast::<PyBool>() {
+        Ok(b) => Ok(b.is_true()),
+        Err(_) => Err(errors::invalid_type(
+            arg.py(),
+            format!("{what} must be a bool, not {}", type_name(arg)),
+        )),
+    }
+}
+
+/// A positive number of seconds (int or float), or `InvalidTypeError` / `InvalidValueError`.
+fn seconds(
+    py: Python<'_>,
+    arg: Option<&Bound<'_, PyAny>>,
+    what: &str,
+    default: f64,
+) -> PyResult<Duration> {
+    let value = match arg.filter(|a| !a.is_none()) {
+        None => default,
+        Some(a) if a.is_instance_of::<PyBool>() => {
+            return Err(errors::invalid_type(
+                py,
+                format!("{what} must be a number of seconds (int or float), not bool"),
+            ))
+        }
+        Some(a) if a.is_instance_of::<PyInt>() || a.is_instance_of::<PyFloat>() => a
+            .extract::<f64>()
+            .map_err(|_| errors::invalid_value(py, format!("{what} is too large: {a}")))?,
+        Some(a) => {
+            return Err(errors::invalid_type(
+                py,
+                format!(
+                    "{what} must be a number of seconds (int or float), not {}",
+                    type_name(a)
+                ),
+            ))
+        }
+    };
+    if value.is_finite() && value > 0.0 && value < 1e9 {
+        Ok(Duration::from_secs_f64(value))
+    } else {
+        Err(errors::invalid_value(
+            py,
+            format!("{what} must be a positive number of seconds, not {value}"),
+        ))
+    }
+}
+
+fn type_name(obj: &Bound<'_, PyAny>) -> String {
+    obj.get_type()
+        .name()
+        .map(|n| n.to_string())
+        .unwrap_or_else(|_| "?".into())
 }
 
 /// Loads and builds the organisation, raising `InventoryError` when the inventory has errors.
@@ -107,13 +221,17 @@ fn organization(
 /// Checks an inventory and returns every diagnostic (errors and warnings), sorted by location.
 /// Syntax errors come back as diagnostics too; only unreadable input raises.
 #[pyfunction]
-#[pyo3(signature = (inventory, *, from_json = false))]
+#[pyo3(signature = (inventory, *, from_json = None))]
 fn validate(
     py: Python<'_>,
     inventory: &Bound<'_, PyAny>,
-    from_json: bool,
+    from_json: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Vec<Diagnostic>> {
-    let mut diags = match load(py, source(inventory)?, from_json)? {
+    let from_json = flag(from_json, "from_json", false)?;
+    let src = source(inventory)?;
+    let resolved = matches!(src, Source::Resolved(_));
+    let mut diags = match load(py, src, from_json)? {
+        Ok(inv) if resolved => py.allow_threads(|| validate_resolved(&inv)),
         Ok(inv) => py.allow_threads(|| metis_core::validate::validate(&inv)),
         Err(diags) => diags,
     };
@@ -123,13 +241,14 @@ fn validate(
 
 /// Renders every config file of `host`.
 #[pyfunction]
-#[pyo3(signature = (inventory, host, *, from_json = false))]
+#[pyo3(signature = (inventory, host, *, from_json = None))]
 fn render(
     py: Python<'_>,
     inventory: &Bound<'_, PyAny>,
     host: &Bound<'_, PyAny>,
-    from_json: bool,
+    from_json: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Vec<RenderedFile>> {
+    let from_json = flag(from_json, "from_json", false)?;
     let host: String = host
         .extract()
         .map_err(|_| errors::invalid_type(py, "host must be a str (an inventory host name)"))?;
@@ -141,6 +260,7 @@ fn render(
         ));
     }
     let files = py.allow_threads(|| metis_core::render::render_host(&org, &host));
+    let deploy_dir = &org.settings.deploy_dir;
     Ok(files
         .into_iter()
         .map(|f| RenderedFile {
@@ -149,12 +269,16 @@ fn render(
             path: f.path,
             mode: f.mode,
             secret: f.secret,
+            owner: f.owner,
+            group: f.group,
+            deploy_dir: deploy_dir.clone(),
             content: f.content,
         })
         .collect())
 }
 
-/// A list of names (a single str counts as one name), or None.
+/// A list of names (a single str counts as one name), or None (meaning all). An empty list
+/// would select nothing: refused, so that a filter computed empty never checks everything.
 fn names(arg: Option<&Bound<'_, PyAny>>, what: &str) -> PyResult<Option<Vec<String>>> {
     let Some(arg) = arg.filter(|a| !a.is_none()) else {
         return Ok(None);
@@ -162,39 +286,39 @@ fn names(arg: Option<&Bound<'_, PyAny>>, what: &str) -> PyResult<Option<Vec<Stri
     if let Ok(s) = arg.extract::<String>() {
         return Ok(Some(vec![s]));
     }
-    arg.extract::<Vec<String>>().map(Some).map_err(|_| {
+    let list = arg.extract::<Vec<String>>().map_err(|_| {
         errors::invalid_type(arg.py(), format!("{what} must be a list of str or None"))
-    })
+    })?;
+    if list.is_empty() {
+        return Err(errors::invalid_value(
+            arg.py(),
+            format!("{what} is empty: it would select nothing (None selects all)"),
+        ));
+    }
+    Ok(Some(list))
 }
 
 /// Runs the health checks of the given hosts and services (all when None), concurrently, without
 /// holding the GIL. With `wait`, failing checks are retried until all pass or `timeout` seconds
-/// have passed; each attempt is bounded by `check_timeout` seconds.
+/// have passed; each attempt is bounded by `check_timeout` seconds. Ctrl-C (or any signal whose
+/// handler raises) interrupts the wait within a fraction of a second.
 #[pyfunction]
-#[pyo3(signature = (inventory, hosts = None, services = None, *, wait = false, timeout = 60.0, check_timeout = 3.0, from_json = false))]
+#[pyo3(signature = (inventory, hosts = None, services = None, *, wait = None, timeout = None, check_timeout = None, from_json = None))]
 #[allow(clippy::too_many_arguments)]
 fn health<'py>(
     py: Python<'py>,
     inventory: &Bound<'py, PyAny>,
     hosts: Option<&Bound<'py, PyAny>>,
     services: Option<&Bound<'py, PyAny>>,
-    wait: bool,
-    timeout: f64,
-    check_timeout: f64,
-    from_json: bool,
+    wait: Option<&Bound<'py, PyAny>>,
+    timeout: Option<&Bound<'py, PyAny>>,
+    check_timeout: Option<&Bound<'py, PyAny>>,
+    from_json: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let seconds = |value: f64, what: &str| -> PyResult<Duration> {
-        if value.is_finite() && value > 0.0 && value < 1e9 {
-            Ok(Duration::from_secs_f64(value))
-        } else {
-            Err(errors::invalid_value(
-                py,
-                format!("{what} must be a positive number of seconds, not {value}"),
-            ))
-        }
-    };
-    let total = seconds(timeout, "timeout")?;
-    let attempt = seconds(check_timeout, "check_timeout")?.min(total);
+    let wait = flag(wait, "wait", false)?;
+    let from_json = flag(from_json, "from_json", false)?;
+    let total = seconds(py, timeout, "timeout", 60.0)?;
+    let attempt = seconds(py, check_timeout, "check_timeout", 3.0)?.min(total);
     let hosts = names(hosts, "hosts")?.unwrap_or_default();
     let mut wanted = Vec::new();
     for s in names(services, "services")?.unwrap_or_default() {
@@ -227,10 +351,8 @@ fn health<'py>(
         timeout: attempt,
         wait: wait.then_some(total),
     };
-    let report = py.allow_threads(|| {
-        let checks = core_health::plan(&org, &filter);
-        core_health::run(&checks, opts)
-    });
+    let checks = core_health::plan(&org, &filter);
+    let report = run_interruptibly(py, checks, opts)?;
     let checks = PyList::empty(py);
     for c in &report.checks {
         let d = PyDict::new(py);
@@ -252,15 +374,56 @@ fn health<'py>(
     Ok(out)
 }
 
+/// Runs the checks on a thread of their own; this thread waits without the GIL in slices of
+/// 100 ms and checks Python's signals between them, so Ctrl-C raises `KeyboardInterrupt` at once.
+/// The abandoned run ends by itself (every attempt and the wait are bounded).
+fn run_interruptibly(
+    py: Python<'_>,
+    checks: Vec<core_health::Check>,
+    opts: core_health::RunOptions,
+) -> PyResult<core_health::Report> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
+        .name("metis-health".into())
+        .spawn(move || {
+            // The receiver is gone only when the caller was interrupted: nothing to report to.
+            let _ = tx.send(core_health::run(&checks, opts));
+        })
+        .map_err(|e| {
+            pyo3::exceptions::PyRuntimeError::new_err(format!(
+                "cannot start the health checks: {e}"
+            ))
+        })?;
+    let mut rx = rx;
+    loop {
+        // The receiver moves into the GIL-free closure and back (it is Send, not Sync).
+        let (got, back) = py.allow_threads(move || {
+            let got = rx.recv_timeout(Duration::from_millis(100));
+            (got, rx)
+        });
+        rx = back;
+        match got {
+            Ok(report) => return Ok(report),
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => py.check_signals()?,
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                return Err(pyo3::exceptions::PyRuntimeError::new_err(
+                    "the health checks stopped without a report",
+                ))
+            }
+        }
+    }
+}
+
 /// Reads an inventory file as Ansible does and returns what plugins see:
 /// `{"groups": {group: [hosts]}, "hostvars": {host: {var: value}}}`.
 #[pyfunction]
-#[pyo3(signature = (path, *, from_json = false))]
+#[pyo3(signature = (path, *, from_json = None))]
 fn parse_inventory<'py>(
     py: Python<'py>,
     path: &Bound<'py, PyAny>,
-    from_json: bool,
+    from_json: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
+    let from_json = flag(from_json, "from_json", false)?;
     let src = match source(path)? {
         src @ Source::File(_) => src,
         Source::Resolved(_) => {

@@ -1,11 +1,12 @@
 //! Python classes mirroring metis-core's results. Plain data: frozen, comparable, `to_dict()`.
 
+use crate::errors::{invalid_type, invalid_value};
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
+use pyo3::types::{PyBool, PyDict, PyInt, PyString, PyTuple};
 
-/// One problem found in an inventory.
-#[pyclass(frozen, get_all, eq, module = "metis_deploy._native")]
-#[derive(Clone, Debug, PartialEq)]
+/// One problem found in an inventory. Immutable, hashable and picklable.
+#[pyclass(frozen, get_all, eq, hash, module = "metis_deploy._native")]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Diagnostic {
     /// `"error"` or `"warning"`.
     pub severity: String,
@@ -37,28 +38,97 @@ pub fn one_line(d: &metis_core::Diagnostic) -> String {
     Diagnostic::from(d).__str__()
 }
 
+/// A `str` argument, or `InvalidTypeError`.
+fn text_arg(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<String> {
+    match obj.downcast::<PyString>() {
+        Ok(s) => Ok(s.to_str()?.to_string()),
+        Err(_) => Err(invalid_type(
+            obj.py(),
+            format!("{what} must be a str, not {}", type_name(obj)),
+        )),
+    }
+}
+
+fn opt_text_arg(obj: Option<&Bound<'_, PyAny>>, what: &str) -> PyResult<Option<String>> {
+    obj.filter(|o| !o.is_none())
+        .map(|o| text_arg(o, what))
+        .transpose()
+}
+
+/// A 1-based position (`line`, `column`): an int in 1..=4294967295, or None.
+fn position_arg(obj: Option<&Bound<'_, PyAny>>, what: &str) -> PyResult<Option<u32>> {
+    let Some(obj) = obj.filter(|o| !o.is_none()) else {
+        return Ok(None);
+    };
+    let py = obj.py();
+    if !obj.is_instance_of::<PyInt>() || obj.is_instance_of::<PyBool>() {
+        return Err(invalid_type(
+            py,
+            format!("{what} must be an int or None, not {}", type_name(obj)),
+        ));
+    }
+    match obj.extract::<u32>() {
+        Ok(n) if n >= 1 => Ok(Some(n)),
+        _ => Err(invalid_value(
+            py,
+            format!("{what} must be in 1..={}, not {obj}", u32::MAX),
+        )),
+    }
+}
+
+fn type_name(obj: &Bound<'_, PyAny>) -> String {
+    obj.get_type()
+        .name()
+        .map(|n| n.to_string())
+        .unwrap_or_else(|_| "?".into())
+}
+
 #[pymethods]
 impl Diagnostic {
     #[new]
     #[pyo3(signature = (severity, code, message, file=None, line=None, column=None, hint=None))]
     fn new(
-        severity: String,
-        code: String,
-        message: String,
-        file: Option<String>,
-        line: Option<u32>,
-        column: Option<u32>,
-        hint: Option<String>,
-    ) -> Self {
-        Diagnostic {
-            severity,
-            code,
-            message,
-            file,
-            line,
-            column,
-            hint,
+        severity: &Bound<'_, PyAny>,
+        code: &Bound<'_, PyAny>,
+        message: &Bound<'_, PyAny>,
+        file: Option<&Bound<'_, PyAny>>,
+        line: Option<&Bound<'_, PyAny>>,
+        column: Option<&Bound<'_, PyAny>>,
+        hint: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        let severity = text_arg(severity, "severity")?;
+        if severity != "error" && severity != "warning" {
+            return Err(invalid_value(
+                code.py(),
+                format!("severity must be \"error\" or \"warning\", not {severity:?}"),
+            ));
         }
+        Ok(Diagnostic {
+            severity,
+            code: text_arg(code, "code")?,
+            message: text_arg(message, "message")?,
+            file: opt_text_arg(file, "file")?,
+            line: position_arg(line, "line")?,
+            column: position_arg(column, "column")?,
+            hint: opt_text_arg(hint, "hint")?,
+        })
+    }
+
+    /// Pickling: `Diagnostic(*args)`.
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {
+        let py = slf.py();
+        let d = slf.get();
+        let args = (
+            &d.severity,
+            &d.code,
+            &d.message,
+            &d.file,
+            d.line,
+            d.column,
+            &d.hint,
+        )
+            .into_pyobject(py)?;
+        (slf.get_type(), args).into_pyobject(py)
     }
 
     /// True for severity `error`.
@@ -131,6 +201,13 @@ pub struct RenderedFile {
     /// Unix permission bits, e.g. `0o640`.
     pub mode: u32,
     pub secret: bool,
+    /// Owner and group the file must have: the service user under `deploy_dir` (services read
+    /// their own configs), `root` for system files (units, nginx site, MariaDB settings).
+    pub owner: String,
+    pub group: String,
+    /// The organisation's `deploy_dir`: directories created for the file below it belong to
+    /// `owner`/`group`, those outside it to root.
+    pub deploy_dir: String,
     pub content: String,
 }
 
@@ -149,6 +226,9 @@ impl RenderedFile {
         d.set_item("path", &self.path)?;
         d.set_item("mode", self.mode)?;
         d.set_item("secret", self.secret)?;
+        d.set_item("owner", &self.owner)?;
+        d.set_item("group", &self.group)?;
+        d.set_item("deploy_dir", &self.deploy_dir)?;
         d.set_item("content", &self.content)?;
         Ok(d)
     }
@@ -160,11 +240,13 @@ impl RenderedFile {
             format!("<{} bytes>", self.content.len())
         };
         format!(
-            "RenderedFile(host={:?}, service={:?}, path={:?}, mode=0o{:o}, secret={}, content={content})",
+            "RenderedFile(host={:?}, service={:?}, path={:?}, mode=0o{:o}, owner={:?}, group={:?}, secret={}, content={content})",
             self.host,
             self.service,
             self.path,
             self.mode,
+            self.owner,
+            self.group,
             if self.secret { "True" } else { "False" },
         )
     }
