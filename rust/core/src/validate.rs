@@ -99,12 +99,12 @@ fn check_mistyped(name: &str, var: &Var, out: &mut Vec<Diagnostic>) {
 }
 
 fn check_secret(name: &str, var: &Var, out: &mut Vec<Diagnostic>) {
-    // A template (or a value already evaluated from one) is not written in the inventory.
-    let written_as_template = var
-        .raw
-        .as_deref()
-        .is_some_and(|r| r.contains("{{") || r.contains("{%"));
-    if is_template(&var.value) || written_as_template {
+    // A template or a vaulted value (or one already evaluated or decrypted from them, as
+    // Ansible's resolved hostvars are) is not written in plaintext in the inventory.
+    let written_protected = var.raw.as_deref().is_some_and(|r| {
+        r.contains("{{") || r.contains("{%") || r.trim_start().starts_with("$ANSIBLE_VAULT")
+    });
+    if is_template(&var.value) || written_protected {
         return;
     }
     if !is_secret_name(name) {

@@ -80,50 +80,6 @@ fn load(
     }
 }
 
-/// Variables of resolved data written as Ansible Vault ciphertext.
-fn vaulted(inv: &Inventory) -> Vec<(String, String)> {
-    inv.hosts
-        .values()
-        .flat_map(|h| {
-            h.vars.iter().filter_map(|(name, var)| {
-                var.raw
-                    .as_deref()
-                    .filter(|r| r.trim_start().starts_with("$ANSIBLE_VAULT"))
-                    .map(|_| (h.name.clone(), name.clone()))
-            })
-        })
-        .collect()
-}
-
-/// Validates resolved data. The value of a vaulted variable is decrypted, so metis-core would
-/// call it a plaintext (or weak) secret: a second pass with the ciphertext in its place tells
-/// which of those findings come from vaulted variables, and they are dropped. Every other check
-/// still sees the decrypted value.
-// metis-core could skip these itself by honouring a `raw` that starts with `$ANSIBLE_VAULT`.
-fn validate_resolved(inv: &Inventory) -> Vec<metis_core::Diagnostic> {
-    use metis_core::Code;
-    let mut diags = metis_core::validate::validate(inv);
-    let vaulted = vaulted(inv);
-    if vaulted.is_empty() {
-        return diags;
-    }
-    let mut sealed = inv.clone();
-    for (host, name) in &vaulted {
-        if let Some(var) = sealed
-            .hosts
-            .get_mut(host)
-            .and_then(|h| h.vars.get_mut(name))
-        {
-            var.value = metis_core::Value::Str(var.raw.clone().unwrap_or_default());
-        }
-    }
-    let without = metis_core::validate::validate(&sealed);
-    diags.retain(|d| {
-        !matches!(d.code, Code::PlaintextSecret | Code::WeakSecret) || without.contains(d)
-    });
-    diags
-}
-
 /// A bool argument (exactly `True` or `False`; None means the default), or `InvalidTypeError`.
 fn flag(arg: Option<&Bound<'_, PyAny>>, what: &str, default: bool) -> PyResult<bool> {
     let Some(arg) = arg.filter(|a| !a.is_none()) else {
@@ -228,10 +184,7 @@ fn validate(
     from_json: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Vec<Diagnostic>> {
     let from_json = flag(from_json, "from_json", false)?;
-    let src = source(inventory)?;
-    let resolved = matches!(src, Source::Resolved(_));
-    let mut diags = match load(py, src, from_json)? {
-        Ok(inv) if resolved => py.allow_threads(|| validate_resolved(&inv)),
+    let mut diags = match load(py, source(inventory)?, from_json)? {
         Ok(inv) => py.allow_threads(|| metis_core::validate::validate(&inv)),
         Err(diags) => diags,
     };

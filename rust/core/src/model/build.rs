@@ -447,14 +447,14 @@ fn read_settings(v: &mut Vars<'_>, topo: &Topology<'_>) -> Settings {
     let fighter_scope = topo.scope(&[Group::Data, Group::Compute]);
 
     let deploy_dir = v.string_or(&everyone, "deploy_dir", defaults::DEPLOY_DIR);
-    if !deploy_dir.starts_with('/') {
+    if let Some(problem) = deploy_dir_problem(&deploy_dir) {
         let span = v
             .lookup(&everyone, "deploy_dir")
             .and_then(|x| x.span.clone());
         v.push(
             Diagnostic::error(
                 Code::InvalidValue,
-                format!("`deploy_dir` must be an absolute path, found '{deploy_dir}'"),
+                format!("`deploy_dir` must be {problem}, found '{deploy_dir}'"),
             )
             .at(span.as_ref())
             .hint(format!(
@@ -775,5 +775,53 @@ fn check_unquotable(v: &mut Vars<'_>, everyone: &[&str], admin: &[&str]) {
         )
         .at(var.span.as_ref());
         v.push(d);
+    }
+}
+
+/// System directories: everything below `deploy_dir` is handed to the service user, so it must
+/// never be one of these or lie inside one.
+const SYSTEM_DIRS: &[&str] = &[
+    "/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/proc", "/root", "/run", "/sbin",
+    "/sys", "/usr",
+];
+
+/// What is wrong with a `deploy_dir`, if anything.
+fn deploy_dir_problem(dir: &str) -> Option<&'static str> {
+    if !dir.starts_with('/') {
+        return Some("an absolute path");
+    }
+    let dir = dir.trim_end_matches('/');
+    let inside = |sys: &&str| dir == *sys || dir.starts_with(&format!("{sys}/"));
+    if dir.is_empty() || dir.split('/').any(|c| c == "..") || SYSTEM_DIRS.iter().any(inside) {
+        return Some("a directory of its own, not / or a system directory (its files are handed to the service user)");
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::deploy_dir_problem;
+
+    #[test]
+    fn deploy_dir_must_be_a_directory_of_its_own() {
+        for ok in [
+            "/opt/metis",
+            "/srv/metis/",
+            "/home/deployer/metis",
+            "/var/lib/metis",
+        ] {
+            assert_eq!(deploy_dir_problem(ok), None, "{ok}");
+        }
+        for bad in [
+            "/",
+            "//",
+            "opt/metis",
+            "/etc",
+            "/etc/metis",
+            "/usr/local/metis",
+            "/opt/../etc",
+        ] {
+            assert!(deploy_dir_problem(bad).is_some(), "{bad}");
+        }
     }
 }
