@@ -295,6 +295,11 @@ pub fn resolved(obj: &Bound<'_, PyAny>) -> PyResult<Resolved> {
     })
 }
 
+/// Converts each of `items` with [`to_py`].
+fn all_to_py<'py>(py: Python<'py>, items: &[Value]) -> PyResult<Vec<Bound<'py, PyAny>>> {
+    items.iter().map(|i| to_py(py, i)).collect()
+}
+
 /// Converts a `Value` back into the Python object Ansible would hold.
 pub fn to_py<'py>(py: Python<'py>, v: &Value) -> PyResult<Bound<'py, PyAny>> {
     Ok(match v {
@@ -303,27 +308,9 @@ pub fn to_py<'py>(py: Python<'py>, v: &Value) -> PyResult<Bound<'py, PyAny>> {
         Value::Int(i) => i.into_pyobject(py)?.into_any(),
         Value::Float(f) => PyFloat::new(py, *f).into_any(),
         Value::Str(s) => PyString::new(py, s).into_any(),
-        Value::List(items) => {
-            let items = items
-                .iter()
-                .map(|i| to_py(py, i))
-                .collect::<PyResult<Vec<_>>>()?;
-            PyList::new(py, items)?.into_any()
-        }
-        Value::Tuple(items) => {
-            let items = items
-                .iter()
-                .map(|i| to_py(py, i))
-                .collect::<PyResult<Vec<_>>>()?;
-            PyTuple::new(py, items)?.into_any()
-        }
-        Value::Set(items) => {
-            let items = items
-                .iter()
-                .map(|i| to_py(py, i))
-                .collect::<PyResult<Vec<_>>>()?;
-            PySet::new(py, items)?.into_any()
-        }
+        Value::List(items) => PyList::new(py, all_to_py(py, items)?)?.into_any(),
+        Value::Tuple(items) => PyTuple::new(py, all_to_py(py, items)?)?.into_any(),
+        Value::Set(items) => PySet::new(py, all_to_py(py, items)?)?.into_any(),
         Value::Dict(pairs) => {
             let d = PyDict::new(py);
             for (k, v) in pairs {
