@@ -12,6 +12,7 @@ pub struct InventoryArgs {
     /// Inventory file: Ansible INI, or with --from-json what `ansible-inventory --list` prints.
     #[arg(short = 'i', long = "inventory", value_name = "FILE")]
     inventory_opt: Option<PathBuf>,
+    /// The inventory file, as an argument instead of `-i`.
     #[arg(
         value_name = "FILE",
         conflicts_with = "inventory_opt",
