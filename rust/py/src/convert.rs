@@ -248,46 +248,23 @@ pub fn resolved(obj: &Bound<'_, PyAny>) -> PyResult<Resolved> {
         groups.insert(name, list);
     }
 
-    let mut path = Path::new("hostvars");
     let hostvars_obj = get("hostvars")?;
-    let mut hostvars = IndexMap::new();
-    for (host, vars) in map_items(mapping(&hostvars_obj, &path)?)? {
-        let host = key_str(&host, "a host name", &path)?;
-        path.0.push(format!("[{host:?}]"));
-        let mut out = IndexMap::new();
-        for (k, v) in map_items(mapping(&vars, &path)?)? {
-            let k = key_str(&k, "a variable name", &path)?;
-            path.0.push(format!("[{k:?}]"));
-            out.insert(k, to_value(&v, &mut path, 0)?);
-            path.pop();
-        }
-        path.pop();
-        hostvars.insert(host, out);
-    }
+    let hostvars = host_var_map(&hostvars_obj, &mut Path::new("hostvars"), |v, path| {
+        to_value(v, path, 0)
+    })?;
 
-    let mut path = Path::new("raw");
-    let mut raw = IndexMap::new();
     let raw_obj = match top.get_item("raw") {
         Ok(v) if !v.is_none() => Some(v),
         Ok(_) => None,
         Err(e) if e.is_instance_of::<pyo3::exceptions::PyKeyError>(py) => None,
         Err(e) => return Err(e),
     };
-    if let Some(raw_obj) = raw_obj {
-        for (host, vars) in map_items(mapping(&raw_obj, &path)?)? {
-            let host = key_str(&host, "a host name", &path)?;
-            path.0.push(format!("[{host:?}]"));
-            let mut out = IndexMap::new();
-            for (k, v) in map_items(mapping(&vars, &path)?)? {
-                let k = key_str(&k, "a variable name", &path)?;
-                path.0.push(format!("[{k:?}]"));
-                out.insert(k, key_str(&v, "the text as written", &path)?);
-                path.pop();
-            }
-            path.pop();
-            raw.insert(host, out);
-        }
-    }
+    let raw = match raw_obj {
+        Some(raw_obj) => host_var_map(&raw_obj, &mut Path::new("raw"), |v, path| {
+            key_str(v, "the text as written", path)
+        })?,
+        None => IndexMap::new(),
+    };
     Ok(Resolved {
         groups,
         hostvars,
@@ -319,4 +296,27 @@ pub fn to_py<'py>(py: Python<'py>, v: &Value) -> PyResult<Bound<'py, PyAny>> {
             d.into_any()
         }
     })
+}
+
+/// `{host: {variable: X}}`, each X converted by `convert`; `path` names where a bad entry is.
+fn host_var_map<T>(
+    obj: &Bound<'_, PyAny>,
+    path: &mut Path,
+    mut convert: impl FnMut(&Bound<'_, PyAny>, &mut Path) -> PyResult<T>,
+) -> PyResult<IndexMap<String, IndexMap<String, T>>> {
+    let mut hosts = IndexMap::new();
+    for (host, vars) in map_items(mapping(obj, path)?)? {
+        let host = key_str(&host, "a host name", path)?;
+        path.0.push(format!("[{host:?}]"));
+        let mut out = IndexMap::new();
+        for (k, v) in map_items(mapping(&vars, path)?)? {
+            let k = key_str(&k, "a variable name", path)?;
+            path.0.push(format!("[{k:?}]"));
+            out.insert(k, convert(&v, path)?);
+            path.pop();
+        }
+        path.pop();
+        hosts.insert(host, out);
+    }
+    Ok(hosts)
 }
