@@ -18,13 +18,7 @@ description:
     fighter gRPC ports).
   - Fails when a check fails, showing metis-core's table of every check (grouped by host and
     service, with a summary line); returns the whole report.
-requirements:
-  - metis-deploy (Python package, on the controller)
 options:
-  path:
-    description:
-      - An inventory file (Ansible INI) to read instead of the play's inventory.
-    type: path
   hosts:
     description:
       - Only check services on these inventory hosts. All hosts when not set.
@@ -47,20 +41,9 @@ options:
       - Each attempt of a check is bounded by 3 seconds, or by O(timeout) when shorter.
     type: int
     default: 60
-attributes:
-  action:
-    support: full
-    description: Runs as an action plugin on the controller.
-  check_mode:
-    support: full
-    description: Only reads; behaves the same in check mode.
-  diff_mode:
-    support: none
-    description: Changes nothing.
-  platform:
-    support: full
-    platforms: posix
-    description: Runs on the controller.
+extends_documentation_fragment:
+  - metis.node.metis
+  - metis.node.metis.read_only
 seealso:
   - module: metis.node.render_config
 author:

@@ -27,13 +27,7 @@ description:
   - Files holding secrets (passwords, tokens, keys) are written C(0600), never diffed and never
     logged; in diff mode they show only that they changed.
   - Returns RV(changed_services) so handlers restart only the services whose files changed.
-requirements:
-  - metis-deploy (Python package, on the controller)
 options:
-  path:
-    description:
-      - An inventory file (Ansible INI) to read instead of the play's inventory.
-    type: path
   host:
     description:
       - Inventory host to render for. Defaults to the current host (C(inventory_hostname)).
@@ -75,22 +69,17 @@ options:
     type: bool
     default: false
 attributes:
-  action:
-    support: full
-    description: Renders on the controller, writes through M(ansible.builtin.copy).
   check_mode:
     support: full
     description: Reports what would change without writing.
   diff_mode:
     support: full
     description: Shows the changes of every file except secret files, which only report a change.
-  platform:
-    support: full
-    platforms: posix
-    description: Target hosts must be POSIX.
 notes:
   - The task is changed when a file changed or a directory was created (or would be, in check
     mode).
+extends_documentation_fragment:
+  - metis.node.metis
 seealso:
   - module: metis.node.validate_inventory
   - module: ansible.builtin.copy

@@ -26,33 +26,15 @@ description:
     and Ansible Vault values are recognised as such and not reported as plaintext secrets; their
     values are still checked.
   - Runs on the controller; run it once (C(run_once=true)).
-requirements:
-  - metis-deploy (Python package, on the controller)
 options:
-  path:
-    description:
-      - An inventory file (Ansible INI) to read instead of the play's inventory.
-      - Diagnostics then carry file, line and column.
-    type: path
   strict:
     description:
       - Fail on warnings too.
     type: bool
     default: false
-attributes:
-  action:
-    support: full
-    description: Runs as an action plugin on the controller.
-  check_mode:
-    support: full
-    description: Only reads; behaves the same in check mode.
-  diff_mode:
-    support: none
-    description: Changes nothing, so there is nothing to diff.
-  platform:
-    support: full
-    platforms: posix
-    description: Runs on the controller.
+extends_documentation_fragment:
+  - metis.node.metis
+  - metis.node.metis.read_only
 seealso:
   - module: metis.node.render_config
   - module: metis.node.health_check
