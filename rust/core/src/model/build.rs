@@ -448,15 +448,13 @@ fn read_settings(v: &mut Vars<'_>, topo: &Topology<'_>) -> Settings {
 
     let deploy_dir = v.string_or(&everyone, "deploy_dir", defaults::DEPLOY_DIR);
     if let Some(problem) = deploy_dir_problem(&deploy_dir) {
-        let span = v
-            .lookup(&everyone, "deploy_dir")
-            .and_then(|x| x.span.clone());
-        v.push(
+        v.push_at(
+            &everyone,
+            "deploy_dir",
             Diagnostic::error(
                 Code::InvalidValue,
                 format!("`deploy_dir` must be {problem}, found '{deploy_dir}'"),
             )
-            .at(span.as_ref())
             .hint(format!(
                 "for example `deploy_dir = {}`",
                 defaults::DEPLOY_DIR
@@ -471,15 +469,13 @@ fn read_settings(v: &mut Vars<'_>, topo: &Topology<'_>) -> Settings {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
         && !service_user.starts_with('-');
     if !valid_user || service_user == "root" {
-        let span = v
-            .lookup(&everyone, "service_user")
-            .and_then(|x| x.span.clone());
-        v.push(
+        v.push_at(
+            &everyone,
+            "service_user",
             Diagnostic::error(
                 Code::InvalidValue,
                 format!("`service_user` must be an unprivileged user name, found '{service_user}'"),
             )
-            .at(span.as_ref())
             .hint(format!(
                 "lowercase letters, digits, '_' and '-', not root; default `{}`",
                 defaults::SERVICE_USER
@@ -491,15 +487,13 @@ fn read_settings(v: &mut Vars<'_>, topo: &Topology<'_>) -> Settings {
         Some("systemd") => ServiceManager::Systemd,
         Some("process") => ServiceManager::Process,
         Some(other) => {
-            let span = v
-                .lookup(&everyone, "service_manager")
-                .and_then(|x| x.span.clone());
-            v.push(
+            v.push_at(
+                &everyone,
+                "service_manager",
                 Diagnostic::error(
                     Code::InvalidValue,
                     format!("`service_manager` must be auto, systemd or process, found '{other}'"),
-                )
-                .at(span.as_ref()),
+                ),
             );
             ServiceManager::Auto
         }
@@ -608,10 +602,10 @@ fn read_tls(v: &mut Vars<'_>, scope: &[&str]) -> TlsSettings {
     let cert_file = get("admin_ssl_certificate");
     let key_file = get("admin_ssl_certificate_key");
     if !missing.is_empty() {
-        let span = v.lookup(scope, "enable_tls").and_then(|x| x.span.clone());
-        v.push(
+        v.push_at(
+            scope,
+            "enable_tls",
             Diagnostic::error(Code::TlsSettings, format!("`enable_tls` is True but {} {} not set", missing.join(", "), if missing.len() == 1 { "is" } else { "are" }))
-                .at(span.as_ref())
                 .hint("set admin_server_name, admin_ssl_certificate and admin_ssl_certificate_key (paths of the certificate and key on the admin host), or `enable_tls = False`"),
         );
     }
@@ -703,16 +697,12 @@ fn verbosity_level(v: &mut Vars<'_>, scope: &[&str]) -> u8 {
     match u8::try_from(level) {
         Ok(l) if l <= 5 => l,
         _ => {
-            let span = v
-                .lookup(scope, "carrier_verbosity")
-                .and_then(|x| x.span.clone());
             let d = Diagnostic::error(
                 Code::InvalidValue,
                 format!("`carrier_verbosity` must be 0..5, found {level}"),
             )
-            .at(span.as_ref())
             .hint("0 silent, 1 error, 2 warn, 3 info (default), 4 debug, 5 trace");
-            v.push(d);
+            v.push_at(scope, "carrier_verbosity", d);
             defaults::CARRIER_VERBOSITY
         }
     }

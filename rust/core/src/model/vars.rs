@@ -31,6 +31,13 @@ impl<'a> Vars<'a> {
         self.diags.push(d);
     }
 
+    /// Records `d` at the place `key` is set, as the hosts of `scope` see it (no place when unset).
+    pub fn push_at(&mut self, scope: &[&str], key: &str, d: Diagnostic) {
+        let span = self.lookup(scope, key).and_then(|v| v.span.as_ref());
+        let d = d.at(span);
+        self.diags.push(d);
+    }
+
     /// A variable as the first of `hosts` that defines it sees it, else from `[all:vars]`.
     /// Settings belong to the hosts that consume them (hostvars), which is also how Ansible
     /// resolves them when a play templates a config on those hosts.
@@ -242,7 +249,6 @@ impl<'a> Vars<'a> {
 
     /// A required, non-empty string.
     pub fn required_string(&mut self, hosts: &[&str], key: &str, why: &str) -> String {
-        let span = self.lookup(hosts, key).and_then(|v| v.span.clone());
         match self.string(hosts, key) {
             Some(s) if !s.trim().is_empty() => s,
             found => {
@@ -251,9 +257,10 @@ impl<'a> Vars<'a> {
                 } else {
                     "is not set"
                 };
-                self.push(
+                self.push_at(
+                    hosts,
+                    key,
                     Diagnostic::error(Code::MissingVariable, format!("`{key}` {state} ({why})"))
-                        .at(span.as_ref())
                         .hint(format!("set `{key} = ...` in [all:vars] (a secret: better from Ansible Vault or the environment)")),
                 );
                 String::new()
