@@ -153,67 +153,60 @@ fn render_service(
     out: &mut Vec<RenderedFile>,
 ) {
     let lay = Layout::new(&org.settings);
-    let units = wants_units(org);
-    match service {
-        Service::Consul => {
-            if let Some(node) = org.consul.iter().find(|n| n.host == *host) {
-                out.push(consul::config(org, &lay, node));
-                if units {
-                    out.push(systemd::unit(org, &lay, host, service));
-                }
-            }
-        }
-        Service::Carrier => {
-            if let Some(node) = org.carrier.as_ref().filter(|n| n.host == *host) {
-                out.push(carrier::config(org, &lay, node));
-                if units {
-                    out.push(systemd::unit(org, &lay, host, service));
-                }
-            }
-        }
-        Service::IceGrid | Service::Glacier2 => {
-            if let Some(node) = org.ice_via.as_ref().filter(|n| n.host == *host) {
-                out.push(if service == Service::IceGrid {
-                    ice::icegrid(&lay, node)
-                } else {
-                    ice::glacier2(&lay, node)
-                });
-                if units {
-                    out.push(systemd::unit(org, &lay, host, service));
-                }
-            }
-        }
-        Service::Mysql => {
-            if let Some(node) = org.admin.iter().find(|n| n.host == *host) {
-                out.push(admin::mysql(node));
-            }
-        }
-        Service::Admin => {
-            if let Some(node) = org.admin.iter().find(|n| n.host == *host) {
-                out.push(admin::application(org, &lay, node));
-                if units {
-                    out.push(systemd::unit(org, &lay, host, service));
-                }
-            }
-        }
-        Service::Nginx => {
-            if let Some(node) = org.admin.iter().find(|n| n.host == *host) {
-                out.push(admin::nginx_site(org, &lay, node));
-            }
-        }
-        Service::Data | Service::Compute => {
-            let nodes = if service == Service::Data {
-                &org.data
-            } else {
-                &org.compute
-            };
-            if let Some(node) = nodes.iter().find(|n| n.host == *host) {
-                out.push(fighter::config(org, &lay, node));
-                if units {
-                    out.push(systemd::unit(org, &lay, host, service));
-                }
-            }
-        }
+    let on_host = |h: &HostRef| h == host;
+    let config = match service {
+        Service::Consul => org
+            .consul
+            .iter()
+            .find(|n| on_host(&n.host))
+            .map(|n| consul::config(org, &lay, n)),
+        Service::Carrier => org
+            .carrier
+            .as_ref()
+            .filter(|n| on_host(&n.host))
+            .map(|n| carrier::config(org, &lay, n)),
+        Service::IceGrid => org
+            .ice_via
+            .as_ref()
+            .filter(|n| on_host(&n.host))
+            .map(|n| ice::icegrid(&lay, n)),
+        Service::Glacier2 => org
+            .ice_via
+            .as_ref()
+            .filter(|n| on_host(&n.host))
+            .map(|n| ice::glacier2(&lay, n)),
+        Service::Mysql => org
+            .admin
+            .iter()
+            .find(|n| on_host(&n.host))
+            .map(admin::mysql),
+        Service::Admin => org
+            .admin
+            .iter()
+            .find(|n| on_host(&n.host))
+            .map(|n| admin::application(org, &lay, n)),
+        Service::Nginx => org
+            .admin
+            .iter()
+            .find(|n| on_host(&n.host))
+            .map(|n| admin::nginx_site(org, &lay, n)),
+        Service::Data => org
+            .data
+            .iter()
+            .find(|n| on_host(&n.host))
+            .map(|n| fighter::config(org, &lay, n)),
+        Service::Compute => org
+            .compute
+            .iter()
+            .find(|n| on_host(&n.host))
+            .map(|n| fighter::config(org, &lay, n)),
+    };
+    let Some(config) = config else { return };
+    out.push(config);
+    // MySQL and nginx run under Debian's own units: only their settings are rendered.
+    let own_unit = !matches!(service, Service::Mysql | Service::Nginx);
+    if own_unit && wants_units(org) {
+        out.push(systemd::unit(org, &lay, host, service));
     }
 }
 
