@@ -5,36 +5,28 @@
 from __future__ import annotations
 
 from ansible.errors import AnsibleActionFail
-from ansible.plugins.action import ActionBase
 
 from ansible_collections.metis.node.plugins.plugin_utils.metis import (
+    ControllerAction,
     call,
     inventory_argument,
     require_metis_deploy,
 )
 
 
-class ActionModule(ActionBase):
+class ActionModule(ControllerAction):
     """Checks the organisation's services from the controller, at protocol level."""
 
-    TRANSFERS_FILES = False
-    _requires_connection = False
-    _supports_check_mode = True
+    ARGUMENT_SPEC = {
+        "hosts": {"type": "list", "elements": "str"},
+        "services": {"type": "list", "elements": "str"},
+        "wait": {"type": "bool", "default": False},
+        "timeout": {"type": "int", "default": 60},
+    }
 
-    def run(self, tmp=None, task_vars=None):
-        result = super().run(tmp, task_vars)
-        del tmp
-        args = self.validate_argument_spec(
-            argument_spec={
-                "path": {"type": "path"},
-                "hosts": {"type": "list", "elements": "str"},
-                "services": {"type": "list", "elements": "str"},
-                "wait": {"type": "bool", "default": False},
-                "timeout": {"type": "int", "default": 60},
-            }
-        )[1]
+    def run_with(self, args, task_vars, result):
         md = require_metis_deploy()
-        inventory = inventory_argument(args, task_vars or {})
+        inventory = inventory_argument(args, task_vars)
         report = call(
             md.health,
             inventory,

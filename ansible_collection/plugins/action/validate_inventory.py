@@ -5,10 +5,10 @@
 from __future__ import annotations
 
 from ansible.errors import AnsibleActionFail
-from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
 from ansible_collections.metis.node.plugins.plugin_utils.metis import (
+    ControllerAction,
     call,
     inventory_argument,
     require_metis_deploy,
@@ -17,24 +17,14 @@ from ansible_collections.metis.node.plugins.plugin_utils.metis import (
 display = Display()
 
 
-class ActionModule(ActionBase):
+class ActionModule(ControllerAction):
     """Validates the organisation inventory on the controller."""
 
-    TRANSFERS_FILES = False
-    _requires_connection = False
-    _supports_check_mode = True
+    ARGUMENT_SPEC = {"strict": {"type": "bool", "default": False}}
 
-    def run(self, tmp=None, task_vars=None):
-        result = super().run(tmp, task_vars)
-        del tmp
-        args = self.validate_argument_spec(
-            argument_spec={
-                "path": {"type": "path"},
-                "strict": {"type": "bool", "default": False},
-            }
-        )[1]
+    def run_with(self, args, task_vars, result):
         md = require_metis_deploy()
-        inventory = inventory_argument(args, task_vars or {})
+        inventory = inventory_argument(args, task_vars)
         diags = call(md.validate, inventory)
 
         errors = [d for d in diags if d.is_error]

@@ -10,6 +10,7 @@ import typing as t
 from collections.abc import Mapping, Sequence, Set
 
 from ansible.errors import AnsibleActionFail
+from ansible.plugins.action import ActionBase
 
 try:
     from ansible.parsing.vault import VaultHelper as _VaultHelper
@@ -181,3 +182,24 @@ def call(func: t.Callable[..., t.Any], *args: t.Any, **kwargs: t.Any) -> t.Any:
     except metis_deploy.Error as exc:
         diags = exc.diagnostics if isinstance(exc, metis_deploy.InventoryError) else []
         raise AnsibleActionFail(error_message(exc), result={"diagnostics": [d.to_dict() for d in diags]}) from exc
+
+
+class ControllerAction(ActionBase):
+    """An action that only reads, on the controller: no connection, no files, check mode as is.
+
+    Subclasses give ``ARGUMENT_SPEC`` and implement ``run_with(args, task_vars, result)``.
+    """
+
+    TRANSFERS_FILES = False
+    _requires_connection = False
+    _supports_check_mode = True
+    ARGUMENT_SPEC: dict[str, dict[str, t.Any]] = {}
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        del tmp
+        args = self.validate_argument_spec(argument_spec={"path": {"type": "path"}, **self.ARGUMENT_SPEC})[1]
+        return self.run_with(args, task_vars or {}, result)
+
+    def run_with(self, args: dict[str, t.Any], task_vars: Mapping[str, t.Any], result: dict[str, t.Any]) -> dict[str, t.Any]:
+        raise NotImplementedError
