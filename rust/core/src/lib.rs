@@ -10,6 +10,7 @@ pub mod inventory;
 pub mod model;
 pub mod render;
 pub mod secrets;
+pub mod services;
 pub mod validate;
 pub mod value;
 

@@ -12,7 +12,7 @@ mod probe;
 mod render;
 mod run;
 
-pub use plan::plan;
+pub use plan::{instance_checks, plan};
 pub use render::render_table;
 pub use run::run;
 
