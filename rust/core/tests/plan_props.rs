@@ -16,7 +16,6 @@ use std::collections::BTreeSet;
 
 #[derive(Debug, Clone)]
 struct Shape {
-    hosts: usize,
     consul: Vec<usize>,
     ice_via: usize,
     carrier: usize,
@@ -72,7 +71,7 @@ fn shape() -> impl Strategy<Value = Shape> {
         })
         .prop_map(
             |(
-                hosts,
+                _hosts,
                 consul,
                 ice_via,
                 carrier,
@@ -85,7 +84,6 @@ fn shape() -> impl Strategy<Value = Shape> {
                 fighter_python,
                 deploy_dir,
             )| Shape {
-                hosts,
                 consul,
                 ice_via,
                 carrier,
