@@ -6,7 +6,11 @@ use crate::diag::{self, Diagnostic};
 use crate::inventory::templates::{evaluate_outside_ansible, Need};
 use crate::inventory::{Inventory, LoadError, Source};
 use crate::model::{build, HostRef, Organization};
+use crate::services::{Instance, InstanceKey};
+use indexmap::{IndexMap, IndexSet};
+use std::collections::HashMap;
 use std::fmt;
+use std::net::Ipv4Addr;
 use std::path::Path;
 
 /// Why an inventory could not be read.
@@ -77,7 +81,7 @@ pub enum Env<'a> {
     /// This process's environment: an inventory file read outside Ansible.
     Process,
     /// A given lookup (tests).
-    Lookup(&'a dyn Fn(&str) -> Option<String>),
+    Lookup(&'a (dyn Fn(&str) -> Option<String> + Sync)),
     /// Nothing to evaluate: Ansible's resolved values, already templated.
     Resolved,
 }
@@ -99,14 +103,6 @@ impl Built {
     /// The diagnostics rendered as rustc does, quoting the inventory's lines.
     pub fn render_diagnostics(&self, diags: &[Diagnostic]) -> String {
         diag::render_text(diags, |f| self.inventory.source_text(f))
-    }
-
-    /// Looks a host up by inventory name or address; see [`find_host`].
-    pub fn find_host(&self, name_or_ip: &str) -> Result<HostMatch<'_>, UnknownHost> {
-        match &self.organization {
-            Some(org) => find_host(&self.inventory, org, name_or_ip),
-            None => Err(UnknownHost::new(&self.inventory, None, name_or_ip)),
-        }
     }
 }
 
@@ -146,46 +142,122 @@ pub struct HostMatch<'a> {
 #[error("no host '{name}' in the inventory (hosts: {known})")]
 pub struct UnknownHost {
     pub name: String,
-    /// The inventory's hosts, for the message (the first few).
+    /// The inventory's hosts, for the message (the first five and how many more).
     pub known: String,
 }
 
-impl UnknownHost {
-    fn new(inv: &Inventory, org: Option<&Organization>, name: &str) -> Self {
-        let mut names: Vec<&str> = match org {
-            Some(org) => org.hosts().iter().map(|h| h.name.as_str()).collect(),
-            None => Vec::new(),
-        };
-        for h in inv.hosts.keys() {
-            if names.len() >= 6 {
-                break;
-            }
-            if !names.contains(&h.as_str()) {
-                names.push(h);
+/// The hosts of an inventory and its organisation, indexed once (linear in their size) so that
+/// each lookup, and each host's instances, cost the same whatever the organisation's size.
+/// Owns its data: it can live next to the organisation (the Python `Organization` keeps one).
+#[derive(Clone, Debug, Default)]
+pub struct HostIndex {
+    /// The organisation's hosts, in [`Organization::hosts`] order, with the keys of their
+    /// instances of enabled groups (start order).
+    placed: IndexMap<String, (HostRef, Vec<InstanceKey>)>,
+    /// Address -> the first host with it.
+    by_ip: HashMap<Ipv4Addr, usize>,
+    /// The inventory's other hosts (they run no service of the organisation).
+    idle: IndexSet<String>,
+}
+
+impl HostIndex {
+    pub fn new(inv: &Inventory, org: &Organization) -> HostIndex {
+        let mut placed: IndexMap<String, (HostRef, Vec<InstanceKey>)> = org
+            .hosts()
+            .into_iter()
+            .map(|h| (h.name.clone(), (h.clone(), Vec::new())))
+            .collect();
+        for inst in org.instances() {
+            if org.is_enabled(inst.service.group()) {
+                if let Some((_, keys)) = placed.get_mut(&inst.host.name) {
+                    keys.push(inst.key);
+                }
             }
         }
-        UnknownHost {
-            name: name.to_owned(),
-            known: crate::model::vars::list_names(&names),
+        let mut by_ip = HashMap::new();
+        for (i, (_, (h, _))) in placed.iter().enumerate() {
+            by_ip.entry(h.ip).or_insert(i);
         }
+        let idle = inv
+            .hosts
+            .keys()
+            .filter(|h| !placed.contains_key(*h))
+            .cloned()
+            .collect();
+        HostIndex {
+            placed,
+            by_ip,
+            idle,
+        }
+    }
+
+    /// The one host lookup: an organisation host by inventory name, else by address, else any
+    /// other host of the inventory by name (it runs no service).
+    pub fn find(&self, name_or_ip: &str) -> Result<HostMatch<'_>, UnknownHost> {
+        let placed = self
+            .placed
+            .get_full(name_or_ip)
+            .map(|(i, _, _)| i)
+            .or_else(|| {
+                let ip: Ipv4Addr = name_or_ip.parse().ok()?;
+                self.by_ip.get(&ip).copied()
+            });
+        if let Some((name, (host, _))) = placed.and_then(|i| self.placed.get_index(i)) {
+            return Ok(HostMatch {
+                name,
+                placed: Some(host),
+            });
+        }
+        match self.idle.get(name_or_ip) {
+            Some(name) => Ok(HostMatch { name, placed: None }),
+            None => {
+                let names: Vec<&str> = self
+                    .placed
+                    .keys()
+                    .chain(self.idle.iter())
+                    .map(String::as_str)
+                    .collect();
+                Err(UnknownHost {
+                    name: name_or_ip.to_owned(),
+                    known: crate::model::vars::list_names(&names),
+                })
+            }
+        }
+    }
+
+    /// The organisation's hosts, in order.
+    pub fn hosts(&self) -> impl Iterator<Item = &HostRef> {
+        self.placed.values().map(|(h, _)| h)
+    }
+
+    /// The instances of enabled groups on `host` (an inventory name), in start order.
+    pub fn instances<'o>(&self, org: &'o Organization, host: &str) -> Vec<Instance<'o>> {
+        self.placed
+            .get(host)
+            .map(|(_, keys)| keys.iter().filter_map(|k| org.instance(*k)).collect())
+            .unwrap_or_default()
     }
 }
 
-/// The one host lookup: an organisation host by inventory name, else by address, else any
-/// other host of the inventory by name (it runs no service).
+/// The one host lookup (see [`HostIndex::find`]), for a single question.
 pub fn find_host<'a>(
     inv: &'a Inventory,
     org: &'a Organization,
     name_or_ip: &str,
 ) -> Result<HostMatch<'a>, UnknownHost> {
-    if let Some(h) = org.find_host(name_or_ip) {
-        return Ok(HostMatch {
-            name: &h.name,
-            placed: Some(h),
-        });
-    }
-    match inv.hosts.get_key_value(name_or_ip) {
-        Some((name, _)) => Ok(HostMatch { name, placed: None }),
-        None => Err(UnknownHost::new(inv, Some(org), name_or_ip)),
+    match HostIndex::new(inv, org).find(name_or_ip) {
+        Ok(found) => {
+            // Answer with references into the organisation and inventory, not the index.
+            let placed = found.placed.and_then(|h| org.find_host(&h.name));
+            let name = match placed {
+                Some(h) => h.name.as_str(),
+                None => inv
+                    .hosts
+                    .get_key_value(found.name)
+                    .map_or("", |(k, _)| k.as_str()),
+            };
+            Ok(HostMatch { name, placed })
+        }
+        Err(e) => Err(e),
     }
 }
