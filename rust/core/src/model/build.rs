@@ -595,6 +595,49 @@ fn read_settings(v: &mut Vars<'_>, topo: &Topology<'_>) -> Settings {
             base_python: v.text(&fighter_scope, var::FIGHTER_BASE_PYTHON),
         },
         resources,
+        operations: read_operations(v, &everyone, &carrier_scope),
+    }
+}
+
+fn read_operations(v: &mut Vars<'_>, everyone: &[&str], carrier_scope: &[&str]) -> Operations {
+    let start_timeout = v.non_negative(everyone, var::START_TIMEOUT.name, "seconds");
+    if start_timeout == Some(0) {
+        v.push_at(
+            everyone,
+            var::START_TIMEOUT.name,
+            Diagnostic::error(
+                Code::InvalidValue,
+                "`start_timeout` must be at least 1 second",
+            )
+            .hint(format!(
+                "default `{} = {}`",
+                var::START_TIMEOUT.name,
+                defaults::START_TIMEOUT_SECS
+            )),
+        );
+    }
+    Operations {
+        apt_update_cache: v.bool(
+            everyone,
+            var::APT_UPDATE_CACHE.name,
+            var::APT_UPDATE_CACHE.default_bool(),
+            Code::InvalidValue,
+        ),
+        start_timeout_secs: start_timeout.map_or(defaults::START_TIMEOUT_SECS, |t| {
+            u32::try_from(t).unwrap_or(u32::MAX)
+        }),
+        min_free_mb: v
+            .non_negative(everyone, var::MIN_FREE_MB.name, "MiB")
+            .unwrap_or(defaults::MIN_FREE_MB),
+        regenerate_p2p_key: v.bool(
+            carrier_scope,
+            var::REGENERATE_P2P_KEY.name,
+            false,
+            Code::InvalidValue,
+        ),
+        state_dir: v
+            .string(everyone, var::STATE_DIR.name)
+            .filter(|s| !s.trim().is_empty()),
     }
 }
 

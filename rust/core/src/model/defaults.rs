@@ -126,3 +126,13 @@ pub const UNIT_PREFIX: &str = "metis-";
 pub const UNIT_LIMIT_NOFILE: u32 = 65536;
 pub const UNIT_TIMEOUT_STOP_SECS: u32 = 30;
 pub const UNIT_RESTART_SEC: u32 = 5;
+
+// ---- Operations (the roles): values the playbooks get from the host plan's options ----
+
+/// `start_timeout`: seconds a started service has to pass its health checks.
+pub const START_TIMEOUT_SECS: u32 = 120;
+/// `min_free_mb`: free MiB bootstrap requires where deploy_dir is.
+pub const MIN_FREE_MB: u64 = 2048;
+/// The controller's state directory of an organisation, relative to the inventory's directory:
+/// `<inventory dir>/.metis-deploy/<cluster_name>` (verified bundles, backups, runs).
+pub const STATE_DIR_NAME: &str = ".metis-deploy";

@@ -342,6 +342,22 @@ pub struct Settings {
     pub storage: Option<StorageAddr>,
     pub fighter: FighterSettings,
     pub resources: BTreeMap<Group, Resources>,
+    pub operations: Operations,
+}
+
+/// How the playbooks operate on the hosts (not what runs there).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Operations {
+    /// `apt_update_cache`.
+    pub apt_update_cache: bool,
+    /// `start_timeout`, seconds.
+    pub start_timeout_secs: u32,
+    /// `min_free_mb`.
+    pub min_free_mb: u64,
+    /// `regenerate_p2p_key`.
+    pub regenerate_p2p_key: bool,
+    /// `state_dir`: the controller's directory of the organisation, when the inventory sets it.
+    pub state_dir: Option<String>,
 }
 
 /// The whole organisation node, valid by construction: [`build::build`] only returns one when the

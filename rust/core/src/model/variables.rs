@@ -170,6 +170,18 @@ variables! {
         "Where the artifact bundle is downloaded from (upstream's variable).";
     CONSUL_DOWNLOAD_URL = "consul_download_url", Kind::Text, DefaultValue::None, [Consul], false,
         "Where consul's zip is downloaded from (upstream's variable).";
+    OFFLINE_BUNDLE = "offline_bundle", Kind::Text, DefaultValue::None, [], false,
+        "A bundle carried by hand (directory or .tar.gz on the controller) for local_prepare, instead of download_url.";
+    BUNDLE_CA_PATH = "bundle_ca_path", Kind::Text, DefaultValue::None, [], false,
+        "PEM file of a private certificate authority that download_url's server certificate is checked against.";
+    STATE_DIR = "state_dir", Kind::Text, Computed(".metis-deploy/<cluster_name> next to the inventory"), [], false,
+        "Directory on the controller keeping verified bundles and backups of the organisation.";
+    APT_UPDATE_CACHE = "apt_update_cache", Bool, DefaultValue::Bool(true), [], false,
+        "Refresh apt's package lists (at most hourly) before installing; False for hosts without network.";
+    START_TIMEOUT = "start_timeout", Int, DefaultValue::Int(defaults::START_TIMEOUT_SECS as u64), [], false,
+        "Seconds a started service has to pass its health checks before start stops with its log.";
+    MIN_FREE_MB = "min_free_mb", Int, DefaultValue::Int(defaults::MIN_FREE_MB), [], false,
+        "Free MiB bootstrap requires on the file system of deploy_dir.";
     ENABLE_DEPLOY_CONSUL = "enable_deploy_consul", Bool, SWITCH, [Consul], false,
         "Deploy, start, stop and clean up the consul group.";
     ENABLE_DEPLOY_ICE_VIA = "enable_deploy_ice_via", Bool, SWITCH, [IceVia], false,
@@ -245,6 +257,8 @@ variables! {
         "The data centre's address (consul key datumnetwork/dataCenter_ip_port); set with storage_port.";
     STORAGE_PORT = "storage_port", Kind::Port, DefaultValue::None, [Carrier], false,
         "The data centre's port; set with storage_ip.";
+    REGENERATE_P2P_KEY = "regenerate_p2p_key", Bool, DefaultValue::Bool(false), [Carrier], false,
+        "Make a new p2p key (the organisation's identity on the network) on the next deploy; never needed normally.";
     CARRIER_CPU_QUOTA = "carrier_cpu_quota", Int, DefaultValue::Int(0), [Carrier], false,
         "CPUQuota of the carrier's unit, in percent of one core; 0: no limit.";
     CARRIER_MEMORY_LIMIT = "carrier_memory_limit", Int, DefaultValue::Int(0), [Carrier], false,

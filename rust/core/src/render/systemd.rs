@@ -51,6 +51,8 @@ pub fn unit(
     let _ = writeln!(c, "RestartSec={}", defaults::UNIT_RESTART_SEC);
     let _ = writeln!(c, "LimitNOFILE={}", defaults::UNIT_LIMIT_NOFILE);
     let _ = writeln!(c, "KillSignal=SIGTERM");
+    // A JVM (the admin) exits 143 on SIGTERM: a clean stop, not a failure.
+    let _ = writeln!(c, "SuccessExitStatus=143");
     let _ = writeln!(c, "TimeoutStopSec={}", defaults::UNIT_TIMEOUT_STOP_SECS);
     let r = resources(org, service.group());
     if r.cpu_quota_percent > 0 {

@@ -1,10 +1,12 @@
 //! The admin host: MariaDB (Debian's unit, our settings), the admin backend (Java) and nginx
 //! (Debian's unit, our site) serving the web UI and proxying the backend.
 
-use super::{Artifact, ArtifactKind, Ctx, Describe, Dir, Port, Registration, Unit, Word};
+use super::{
+    Artifact, ArtifactKind, Backup, Ctx, Database, Describe, Dir, Port, Registration, Unit, Word,
+};
 use crate::health::CheckKind;
 use crate::model::variables as var;
-use crate::model::{defaults, AdminNode, Group};
+use crate::model::{defaults, AdminNode, Group, Service};
 use crate::render::{self, RenderedFile};
 
 /// Debian's units of the services metis-deploy configures but does not run itself.
@@ -12,6 +14,12 @@ pub const MARIADB_UNIT: &str = "mariadb.service";
 pub const NGINX_UNIT: &str = "nginx.service";
 /// nginx's own error log on Debian.
 const NGINX_ERROR_LOG: &str = "/var/log/nginx/error.log";
+/// Debian's nginx binary (`nginx -t` checks the written site).
+const NGINX_BIN: &str = "/usr/sbin/nginx";
+/// Debian's default site, which would compete for port 80.
+const NGINX_DEFAULT_SITE: &str = "/etc/nginx/sites-enabled/default";
+/// MariaDB's unix socket on Debian: root connects through it (unix_socket authentication).
+const MYSQL_SOCKET: &str = "/run/mysqld/mysqld.sock";
 /// The admin's environment variable holding the JVM options (`$JVM_OPTS` in its command).
 const JVM_OPTS: &str = "JVM_OPTS";
 
@@ -78,8 +86,34 @@ impl Describe for Admin<'_> {
             ),
         ]
     }
+    /// Java, and the MariaDB JDBC driver the admin's class path names.
     fn packages(&self) -> Vec<&'static str> {
-        vec!["openjdk-17-jre-headless"]
+        vec!["openjdk-17-jre-headless", "libmariadb-java"]
+    }
+    /// `datum_admin`, its schema from the bundle, its user from the admin host's address (the
+    /// JDBC URL names that address).
+    fn database(&self) -> Option<Database> {
+        let admin = &self.ctx.org.settings.admin;
+        Some(Database {
+            name: defaults::ADMIN_DATABASE.to_owned(),
+            user: admin.db_user.clone(),
+            client_host: self.node.host.ip,
+            password_var: var::ADMIN_PASSWORD.name,
+            schema: self.ctx.lay.admin_sql(),
+            socket: MYSQL_SOCKET,
+            server: Service::Mysql,
+        })
+    }
+    /// A dump of the database, kept in the admin's directory until it is fetched.
+    fn backup(&self) -> Option<Backup> {
+        Some(Backup {
+            path: format!(
+                "{}/{}.sql",
+                self.ctx.lay.group_dir(Group::Admin),
+                defaults::ADMIN_DATABASE
+            ),
+            database: Some(defaults::ADMIN_DATABASE.to_owned()),
+        })
     }
     fn directories(&self) -> Vec<Dir> {
         let mut dirs = self.ctx.standard_dirs();
@@ -179,6 +213,12 @@ impl Describe for Nginx<'_> {
     }
     fn unit(&self) -> Unit {
         Unit::Distribution(NGINX_UNIT)
+    }
+    fn validate(&self) -> Option<Vec<String>> {
+        Some(vec![NGINX_BIN.into(), "-t".into(), "-q".into()])
+    }
+    fn disable_files(&self) -> Vec<String> {
+        vec![NGINX_DEFAULT_SITE.into()]
     }
     fn packages(&self) -> Vec<&'static str> {
         vec!["nginx"]

@@ -1,6 +1,8 @@
 //! The carrier (scheduler) and its `keytool`, which makes the p2p key once.
 
-use super::{Artifact, ArtifactKind, Ctx, Describe, Dir, Generated, Port, Registration, Word};
+use super::{
+    Artifact, ArtifactKind, Backup, Ctx, Describe, Dir, Generated, Port, Registration, Word,
+};
 use crate::health::CheckKind;
 use crate::model::variables as var;
 use crate::model::{defaults, CarrierNode, Group};
@@ -105,6 +107,14 @@ impl Describe for Carrier<'_> {
     /// It exits at start-up without the data centre's address.
     fn kv_reads(&self) -> Vec<&'static str> {
         vec![defaults::KV_DATA_CENTER]
+    }
+
+    /// The p2p key: the organisation's identity on the network.
+    fn backup(&self) -> Option<Backup> {
+        Some(Backup {
+            path: self.ctx.lay.carrier_p2p_key(),
+            database: None,
+        })
     }
 
     fn secrets(&self) -> Vec<Generated> {

@@ -47,6 +47,15 @@ impl Describe for Consul<'_> {
         ]
     }
 
+    /// `consul validate` on the configuration directory the agent reads.
+    fn validate(&self) -> Option<Vec<String>> {
+        Some(vec![
+            self.ctx.lay.consul_bin(),
+            "validate".into(),
+            self.ctx.lay.config_dir(Group::Consul),
+        ])
+    }
+
     fn directories(&self) -> Vec<Dir> {
         let mut dirs = self.ctx.standard_dirs();
         dirs.push(self.ctx.dir(self.ctx.lay.data_dir(Group::Consul), 0o750));

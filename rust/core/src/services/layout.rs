@@ -58,6 +58,13 @@ impl<'a> Layout<'a> {
         format!("{}/{}.pid", self.group_dir(service.group()), service.name())
     }
 
+    /// Where an archive of the bundle is kept on the host: in its group's directory, under its
+    /// own file name.
+    pub fn archive_path(&self, group: Group, source: &str) -> String {
+        let name = source.rsplit('/').next().unwrap_or(source);
+        format!("{}/{name}", self.group_dir(group))
+    }
+
     pub fn consul_bin(&self) -> String {
         format!("{}/consul", self.group_dir(Group::Consul))
     }

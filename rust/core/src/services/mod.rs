@@ -206,6 +206,29 @@ pub struct PythonEnv {
     pub requirements: Vec<String>,
 }
 
+/// A database a service owns on its host, set up by the deploy (created, schema imported once,
+/// a user with privileges on it only, from `client_host` only).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Database {
+    pub name: String,
+    pub user: String,
+    pub client_host: std::net::Ipv4Addr,
+    /// The inventory variable with the user's password.
+    pub password_var: &'static str,
+    pub schema: String,
+    pub socket: &'static str,
+    /// The service running the database server.
+    pub server: Service,
+}
+
+/// What cleanup fetches to the controller before it removes a service.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Backup {
+    pub path: String,
+    /// Dumped into `path` first.
+    pub database: Option<String>,
+}
+
 /// A check of an instance beyond its ports (consul's cluster checks).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NamedCheck {
@@ -261,6 +284,20 @@ pub trait Describe {
         Vec::new()
     }
     fn python_env(&self) -> Option<PythonEnv> {
+        None
+    }
+    /// The service's own check of its written configuration (argv).
+    fn validate(&self) -> Option<Vec<String>> {
+        None
+    }
+    /// Files of the distribution that would compete with the service, removed by the deploy.
+    fn disable_files(&self) -> Vec<String> {
+        Vec::new()
+    }
+    fn database(&self) -> Option<Database> {
+        None
+    }
+    fn backup(&self) -> Option<Backup> {
         None
     }
 }
