@@ -129,7 +129,11 @@ check "ansible apt state=present on installed packages: ok, not changed" sh -c '
 check "no lab address in the machine's namespace" sh -c "! ip -4 -o addr show | grep -F ' $range.'"
 check "the only route to the lab range is the unreachable guard" sh -c \
   "test \"\$(ip -4 route show table all | grep -F '$range.' | sed 's/ *\$//')\" = 'unreachable $range.0/24'"
-check "no bridge br0 in the machine's namespace" sh -c '! ip link show br0'
+check "no bridge br0 and no host veth (vb-*) in the machine's namespace" sh -c \
+  '! ip link show br0 2>/dev/null && ! ip -o link show | grep -q " vb-"'
+check "lab status --format json: 4 hosts up" sh -c '"$0" lab --dir "$1" status --format json |
+  "$2" -c "import json,sys; s=json.load(sys.stdin); assert s[\"condition\"]==\"running\"; assert [h[\"state\"] for h in s[\"hosts\"]]==[\"up\"]*4, s"' \
+  "$bin" "$dir" "$py"
 check "a lab address is unreachable from the machine's namespace" sh -c "! ip route get ${hosts[0]}"
 
 # A second `up` reports the running lab, quickly.

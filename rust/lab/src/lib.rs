@@ -298,15 +298,18 @@ pub struct Probe {
     pub sudo: bool,
 }
 
-/// The shell the probe runs on a host as the deploy user.
-fn probe_script(systemd: bool) -> &'static str {
+/// Prints "state S" (`systemctl is-system-running`) and, when degraded, "failed UNIT" lines.
+const SYSTEM_STATE_SCRIPT: &str =
+    "s=$(systemctl is-system-running 2>/dev/null); echo \"state $s\"; \
+     if [ \"$s\" = degraded ]; then systemctl --failed --plain --no-legend --no-pager \
+     | while read -r u _; do echo \"failed $u\"; done; fi";
+
+/// The shell the readiness probe runs on a host as the deploy user.
+fn probe_script(systemd: bool) -> String {
     if systemd {
-        "s=$(systemctl is-system-running 2>/dev/null); echo \"state $s\"; \
-         if [ \"$s\" = degraded ]; then systemctl --failed --plain --no-legend --no-pager \
-         | while read -r u _; do echo \"failed $u\"; done; fi; \
-         sudo -n true 2>/dev/null && echo sudo"
+        format!("{SYSTEM_STATE_SCRIPT}; sudo -n true 2>/dev/null && echo sudo")
     } else {
-        "echo 'state sshd-only'; sudo -n true 2>/dev/null && echo sudo"
+        "echo 'state sshd-only'; sudo -n true 2>/dev/null && echo sudo".to_string()
     }
 }
 
@@ -794,23 +797,23 @@ impl Lab {
             .iter()
             .map(|h| {
                 let pid = h.live_pid();
-                let system = match (pid, h.systemd, root) {
-                    (Some(pid), true, true) => host::leader(pid).and_then(|l| {
-                        run::output(Command::new("nsenter").arg("-t").arg(l.to_string()).args([
-                            "-a",
-                            "systemctl",
-                            "is-system-running",
-                        ]))
-                        .or_else(|e| match e {
-                            // is-system-running exits non-zero unless running: keep its word.
-                            LabError::Command { output, .. } => Ok(output),
-                            e => Err(e),
-                        })
+                // Asked inside the container (no ssh needed): its systemd's own word.
+                let probe = match (pid.and_then(host::leader), h.systemd, root) {
+                    (Some(leader), true, true) => Command::new("nsenter")
+                        .arg("-t")
+                        .arg(leader.to_string())
+                        .args(["-a", "sh", "-c", SYSTEM_STATE_SCRIPT])
+                        .stdin(Stdio::null())
+                        .stderr(Stdio::null())
+                        .output()
                         .ok()
-                        .map(|s| s.trim().to_string())
-                        .filter(|s| !s.is_empty())
-                    }),
+                        .map(|o| parse_probe(&String::from_utf8_lossy(&o.stdout)))
+                        .filter(|p| !p.state.is_empty()),
                     _ => None,
+                };
+                let (system, failed_units) = match probe {
+                    Some(p) => (Some(p.state), p.failed_units),
+                    None => (None, Vec::new()),
                 };
                 HostStatus {
                     name: h.name.clone(),
@@ -818,7 +821,7 @@ impl Lab {
                     init: if h.systemd { "systemd" } else { "sshd-only" },
                     state: if pid.is_some() { "up" } else { "down" },
                     system,
-                    failed_units: Vec::new(),
+                    failed_units,
                 }
             })
             .collect()
