@@ -660,8 +660,9 @@ impl Lab {
         let mut cmd = Command::new("nsenter");
         cmd.arg(format!("--net={}", net::netns_path().display()))
             .arg("ssh")
-            .args(self.ssh_options())
+            // ssh keeps the first value of an option: these go before the common ones.
             .args(["-o", "BatchMode=yes", "-o", "ConnectTimeout=2"])
+            .args(self.ssh_options())
             .arg(h.address.to_string())
             .arg(probe_script(h.systemd))
             .stdin(Stdio::null())
