@@ -98,6 +98,7 @@ class Agent:
         self.lock = threading.RLock()
         self.stopped = threading.Event()
         self.done = threading.Event()
+        self.wake = threading.Event()  # a local change to publish now, as consul syncs at once
         self.name = cfg["node_name"]
         self.dc = cfg["datacenter"]
         self.addr = cfg["advertise_addr"]
@@ -460,9 +461,10 @@ class Agent:
 
     def gossip_loop(self) -> None:
         while not self.stopped.is_set():
+            self.wake.clear()
             if self.status == "alive":
                 self._gossip_round()
-            self.stopped.wait(GOSSIP_INTERVAL)
+            self.wake.wait(GOSSIP_INTERVAL)
 
     def _gossip_round(self) -> None:
         self._join_round()
@@ -567,6 +569,7 @@ class Agent:
         for c in defs:
             self.checks[c["CheckID"]] = c
         self._touch()
+        self.wake.set()
 
     def register(self, body: dict, persist: bool = True) -> dict:
         service, defs = chk.parse_service(body, self.dc)
@@ -589,6 +592,7 @@ class Agent:
             self.registrations.pop(sid, None)
             self.config_service_ids.discard(sid)
             self._touch()
+            self.wake.set()
         self.save_services()
         self.log(logging.INFO, "agent", "Deregistered service", service=sid)
         return True
@@ -612,6 +616,7 @@ class Agent:
             word = {"passing": "Synced check", "warning": "Check is now warning", "critical": "Check is now critical"}
             self.log(level, "agent", word[status], check=c["CheckID"])
             c["_critical_since"] = time.monotonic() if status == "critical" else None
+            self.wake.set()
         if c["Status"] != status or c["Output"] != output:
             c["Status"], c["Output"] = status, output
             self._touch()
@@ -766,6 +771,7 @@ class Agent:
                     pass
             self.log(logging.INFO, "agent", "Graceful leave complete")
         self.stopped.set()
+        self.wake.set()
         for srv in self.listeners:
             try:
                 if isinstance(srv, socket.socket):

@@ -60,7 +60,7 @@ class Api:
             ("PUT", r"/v1/kv/(?P<key>.*)", self.kv_put),
             ("DELETE", r"/v1/kv/(?P<key>.*)", self.kv_delete),
             ("GET", r"/v1/agent/services", self.agent_services),
-            ("GET", r"/v1/agent/service/(?P<id>[^/]+)", self.agent_service),
+            ("GET", r"/v1/agent/service/(?P<id>(?!register$)[^/]+)", self.agent_service),
             ("PUT", r"/v1/agent/service/register", self.agent_register),
             ("PUT", r"/v1/agent/service/deregister/(?P<id>.+)", self.agent_deregister),
             ("GET", r"/v1/agent/checks", self.agent_checks),
