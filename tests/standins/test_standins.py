@@ -174,6 +174,9 @@ def test_consul_cluster_elects_after_the_third_server_replicates_kv_and_leaves(b
         assert c.get(i, "/v1/status/peers") == servers
     log0 = (c.dir(0) / "logs" / "consul.log").read_text()
     assert "stand-in" in log0 and "Found expected number of peers" in log0
+    me = c.get(1, "/v1/agent/self")
+    assert (me["Config"]["NodeName"], me["Config"]["Version"], me["Config"]["Server"]) == ("consul_127.0.2.2", "0.5.1-standin", True)
+    assert me["Member"]["Addr"] == "127.0.2.2" and me["Member"]["Tags"]["role"] == "consul"
 
     # KV: written through one agent, read through every agent (forwarded to the leader).
     c.put_kv(2, KV_DC, "127.0.2.9_9099")

@@ -34,7 +34,7 @@ from standin import VERSION
 from . import checks as chk
 
 GOSSIP_INTERVAL = 1.0
-FAIL_AFTER = 3.5
+FAIL_AFTER = 5.0
 CONNECT_TIMEOUT = 0.5
 RPC_TIMEOUT = 2.0
 MAX_LINE = 16 << 20
@@ -322,17 +322,18 @@ class Agent:
             return min(alive, key=addr_key)
 
     def _log_leader(self) -> None:
-        lead = self.leader()
-        if lead == self.leader_seen:
-            return
-        self.leader_seen = lead
-        if lead is None:
-            self.log(logging.ERROR, "agent", "No cluster leader")
-        elif lead == self.server_addr and self.server:
-            self.log(logging.INFO, "agent.server.raft", "entering leader state", leader=lead)
-            self.log(logging.INFO, "agent.server", "cluster leadership acquired")
-        else:
-            self.log(logging.INFO, "agent", "New leader elected", payload=lead)
+        with self.lock:
+            lead = self.leader()
+            if lead == self.leader_seen:
+                return
+            self.leader_seen = lead
+            if lead is None:
+                self.log(logging.ERROR, "agent", "No cluster leader")
+            elif lead == self.server_addr and self.server:
+                self.log(logging.INFO, "agent.server.raft", "entering leader state", leader=lead)
+                self.log(logging.INFO, "agent.server", "cluster leadership acquired")
+            else:
+                self.log(logging.INFO, "agent", "New leader elected", payload=lead)
 
     # ------------------------------------------------------------------ gossip
 
