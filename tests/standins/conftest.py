@@ -337,9 +337,12 @@ def single_consul(bins, tmp_path, procs) -> Consul:
 # ---------------------------------------------------------------------------- MariaDB
 
 class MariaDB:
-    def __init__(self, root: Path, ip: str, start):
+    """A MariaDB server of its own on ip (a free port unless given), root over the socket;
+    `defaults_file` is read first (e.g. the rendered [mysqld] snippet)."""
+
+    def __init__(self, root: Path, ip: str, start, port: int | None = None, defaults_file: Path | None = None):
         self.root, self.ip = root, ip
-        self.port = free_port(ip)
+        self.port = port or free_port(ip)
         self.sock = root / "mysqld.sock"
         data = root / "data"
         for tool in ("mariadb-install-db", "mariadbd", "mariadb"):
@@ -347,9 +350,13 @@ class MariaDB:
         r = run(["mariadb-install-db", "--no-defaults", f"--datadir={data}", "--auth-root-authentication-method=normal",
                  "--user=root", "--skip-test-db"], timeout=120)
         assert r.returncode == 0, r.stdout + r.stderr
-        self.proc = start(["mariadbd", "--no-defaults", f"--datadir={data}", f"--bind-address={ip}",
-                           f"--port={self.port}", f"--socket={self.sock}", f"--pid-file={root / 'mysqld.pid'}",
-                           "--user=root", "--skip-name-resolve", "--skip-log-bin", "--default-time-zone=+00:00"],
+        if defaults_file:  # its [mysqld] section sets the address, port and time zone
+            first, where = [f"--defaults-file={defaults_file}"], []
+        else:
+            first = ["--no-defaults"]
+            where = [f"--bind-address={ip}", f"--port={self.port}", "--default-time-zone=+00:00"]
+        self.proc = start(["mariadbd", *first, f"--datadir={data}", *where, f"--socket={self.sock}",
+                           f"--pid-file={root / 'mysqld.pid'}", "--user=root", "--skip-name-resolve", "--skip-log-bin"],
                           root / "mariadbd.log")
 
         def up():

@@ -5,7 +5,6 @@ stand-ins started from configs the core renders. Loopback addresses 127.0.2.x on
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import os
 import re
@@ -653,129 +652,203 @@ def metis_deploy() -> Path:
 
 
 HOSTS = ["127.0.2.21", "127.0.2.22", "127.0.2.23"]
+ICE, CARRIER, ADMIN = HOSTS  # where the groups live (consul on all three)
 
 
-def health_inventory(path: Path, venv: Path) -> None:
+def health_inventory(path: Path, venv: Path) -> dict:
+    """The organisation on 127.0.2.21-23 with free ports (MySQL and nginx keep 3306 and 80)."""
     h = HOSTS
     cp = [{k: free_port(ip, udp_too=k in ("serf_lan", "serf_wan", "dns")) for k in
            ("server", "serf_lan", "serf_wan", "http", "dns")} for ip in h]
+    ports = {"glacier2": free_port(ICE), "grid": free_port(ICE), "data": free_port(ADMIN), "compute": free_port(ICE),
+             # The admin binds every address, as Spring Boot does.
+             "admin_web": free_port("0.0.0.0"), "admin_grpc": free_port("0.0.0.0")}
+    for ip, port in ((ADMIN, 3306), (ADMIN, 80)):
+        with socket.socket() as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind((ip, port))  # fails the test early when taken
     lst = lambda k: "[" + ", ".join(str(p[k]) for p in cp) + "]"  # noqa: E731
     env = lambda n: "\"{{ lookup('ansible.builtin.env', '" + n + "') }}\""  # noqa: E731
-    path.write_text(f"""# stand-in health test: consul on all three, carrier on .22, data on .23, compute on .21
+    path.write_text(f"""# stand-in health test: the whole organisation on three loopback hosts
 [consul]
 {h[0]}
 {h[1]}
 {h[2]}
 [ice_via]
-{h[0]}
+{ICE}
 [carrier]
-{h[1]}
+{CARRIER}
 [admin]
-{h[2]}
+{ADMIN}
 [data]
-{h[2]}
+{ADMIN}
 [compute]
-{h[0]}
+{ICE}
 [all:vars]
 cluster_name = standin-health
-enable_deploy_ice_via = False
-enable_deploy_admin = False
 consul_server_port = {lst('server')}
 consul_serf_lan_port = {lst('serf_lan')}
 consul_serf_wan_port = {lst('serf_wan')}
 consul_http_port = {lst('http')}
 consul_dns_port = {lst('dns')}
 mysql_root_password = {env('METIS_MYSQL_ROOT_PASSWORD')}
+amin_user = datum_admin
 admin_password = {env('METIS_ADMIN_DB_PASSWORD')}
+admin_web_port = {ports['admin_web']}
+admin_grpc_server_port = {ports['admin_grpc']}
+admin_jvm_opts = -Xms32m -Xmx256m -XX:+UseG1GC
 pinata_token = {env('METIS_PINATA_TOKEN')}
-carrier_external_ip = {h[1]}
-carrier_pprof_port = {free_port(h[1])}
-carrier_rpc_port = {free_port(h[1])}
-carrier_grpc_gateway_port = {free_port(h[1])}
-carrier_p2p_udp_port = {free_port(h[1], udp_too=True)}
-carrier_p2p_tcp_port = {free_port(h[1])}
-ice_via_external_ip = {h[0]}
-storage_ip = {h[2]}
+carrier_external_ip = {CARRIER}
+carrier_pprof_port = {free_port(CARRIER)}
+carrier_rpc_port = {free_port(CARRIER)}
+carrier_grpc_gateway_port = {free_port(CARRIER)}
+carrier_p2p_udp_port = {free_port(CARRIER, udp_too=True)}
+carrier_p2p_tcp_port = {free_port(CARRIER)}
+ice_via_external_ip = {ICE}
+ice_glacier2_port = {ports['glacier2']}
+ice_grid_port = {ports['grid']}
+ice_protocol = tcp
+storage_ip = {ADMIN}
 storage_port = 9099
-data_port = [{free_port(h[2])}]
-compute_port = [{free_port(h[0])}]
+data_port = [{ports['data']}]
+compute_port = [{ports['compute']}]
 fighter_python = {venv / 'bin' / 'python'}
 """)
+    return ports
+
+
+class Hosts:
+    """The rendered files of each host under roots/<host> (only /opt/metis and /etc move there),
+    and its units started as systemd would: ExecStart with Environment's $VARS expanded."""
+
+    def __init__(self, rendered: Path, roots: Path, procs, logs: Path):
+        self.roots, self.procs, self.logs = roots, procs, logs
+        self.units: dict[tuple[str, str], str] = {}
+        for host in HOSTS:
+            for f in sorted((rendered / host).rglob("*")):
+                if not f.is_file():
+                    continue
+                rel = "/" + f.relative_to(rendered / host).as_posix()
+                if rel.startswith("/etc/systemd/system/"):
+                    self.units[(host, f.name)] = f.read_text()
+                    continue
+                dest = Path(self.on(host, rel))
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                dest.write_text(self.on(host, f.read_text()))
+
+    def on(self, host: str, path: str) -> str:
+        root = self.roots / host
+        return path.replace("/opt/metis", f"{root}/opt/metis").replace("/etc/", f"{root}/etc/")
+
+    def path(self, host: str, path: str) -> Path:
+        return Path(self.on(host, path))
+
+    def start(self, host: str, unit: str):
+        text = self.units[(host, unit)]
+        field = lambda k: re.findall(rf"(?m)^{k}=(.*)$", text)  # noqa: E731
+        env = dict(shlex.split(e)[0].split("=", 1) for e in field("Environment"))
+        argv = []
+        for word in shlex.split(field("ExecStart")[0]):
+            argv += env[word[1:]].split() if word.startswith("$") else [self.on(host, word)]
+        cwd = self.path(host, field("WorkingDirectory")[0])
+        (cwd / "logs").mkdir(parents=True, exist_ok=True)
+        return self.procs(argv, self.logs / f"{unit}-{host}.out", cwd=cwd)
+
+
+def start_nginx(hosts: Hosts, host: str, procs, work: Path):
+    """Debian's nginx with the rendered site as its only server (a main config of the test's)."""
+    site = hosts.path(host, "/etc/nginx/conf.d/metis-admin.conf")
+    d = work / "nginx"
+    d.mkdir()
+    conf = d / "nginx.conf"
+    conf.write_text(
+        f"daemon off;\nmaster_process off;\npid {d}/nginx.pid;\nerror_log {d}/error.log;\n"
+        "events { worker_connections 64; }\n"
+        f"http {{\n access_log off;\n client_body_temp_path {d}/body;\n proxy_temp_path {d}/proxy;\n"
+        f" fastcgi_temp_path {d}/fastcgi;\n uwsgi_temp_path {d}/uwsgi;\n scgi_temp_path {d}/scgi;\n"
+        f" include {site};\n}}\n")
+    p = procs(["nginx", "-p", f"{d}/", "-c", conf, "-e", f"{d}/error.log"], d / "nginx.out")
+    wait_for(lambda: socket.create_connection((host, 80), timeout=1).close() or True, 20, "nginx on port 80")
+    return p
 
 
 @pytest.mark.time_limit(300)
 def test_metis_deploy_health_passes_against_standins_running_rendered_configs(
-        metis_deploy, bins, fighter_venv, tmp_path, procs):
+        metis_deploy, bins, bundle, fighter_venv, tmp_path, procs):
+    """Renders the organisation with the core, installs the bundle where the deploy would, starts
+    every service from its rendered unit (stand-ins; Debian's MariaDB, nginx, IceGrid, Glacier2)
+    in the deploy's start order, and expects `metis-deploy health` to pass."""
     inv = tmp_path / "inventory.ini"
-    health_inventory(inv, fighter_venv)
+    ports = health_inventory(inv, fighter_venv)
     env = dict(os.environ, **SECRETS)
     rendered = tmp_path / "rendered"
     r = run([metis_deploy, "render", "--out", rendered, inv], env=env)
     assert r.returncode == 0, r.stdout + r.stderr
-
-    # Each host's file system under roots/<host>: the rendered paths moved there, nothing else changed.
-    roots = tmp_path / "roots"
-
-    def on(host: str, path: str) -> str:
-        return path.replace("/opt/metis", f"{roots / host}/opt/metis")
-
-    units = {}
-    for host in HOSTS:
-        for f in sorted((rendered / host).rglob("*")):
-            if not f.is_file():
-                continue
-            rel = "/" + f.relative_to(rendered / host).as_posix()
-            if rel.startswith("/etc/systemd/system/"):
-                units[(host, f.name)] = f.read_text()
-                continue
-            dest = Path(on(host, rel))
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            dest.write_text(on(host, f.read_text()))
-
-    def start(host: str, unit: str):
-        text = units[(host, unit)]
-        exec_start = re.search(r"(?m)^ExecStart=(.*)$", text).group(1)
-        cwd = Path(on(host, re.search(r"(?m)^WorkingDirectory=(.*)$", text).group(1)))
-        (cwd / "logs").mkdir(parents=True, exist_ok=True)
-        argv = [on(host, w) for w in shlex.split(exec_start)]
-        return procs(argv, tmp_path / f"{unit}-{host}.out", cwd=cwd)
+    hosts = Hosts(rendered, tmp_path / "roots", procs, tmp_path)
 
     # Artifacts where the deploy puts them.
     for host in HOSTS:
-        consul_dir = roots / host / "opt/metis/consul"
-        consul_dir.mkdir(parents=True, exist_ok=True)
-        with zipfile.ZipFile(bins_zip(bins)) as z:
-            z.extract("consul", consul_dir)
-        (consul_dir / "consul").chmod(0o755)
-    carrier_dir = roots / HOSTS[1] / "opt/metis/carrier"
+        with zipfile.ZipFile(bundle / "consul.zip") as z:
+            z.extract("consul", hosts.path(host, "/opt/metis/consul"))
+        hosts.path(host, "/opt/metis/consul/consul").chmod(0o755)
     for exe in ("carrier", "keytool"):
-        (carrier_dir / exe).write_bytes(bins[exe].read_bytes())
-        (carrier_dir / exe).chmod(0o755)
-    keys = run([carrier_dir / "keytool", "genkeypair"]).stdout
-    (carrier_dir / "config" / "p2p.key").write_text(re.search(r"PrivateKey: ([0-9a-f]{64})", keys).group(1) + "\n")
-    (carrier_dir / "config" / "p2p.key").chmod(0o600)
+        target = hosts.path(CARRIER, f"/opt/metis/carrier/{exe}")
+        target.write_bytes((bundle / exe).read_bytes())
+        target.chmod(0o755)
+    keys = run([hosts.path(CARRIER, "/opt/metis/carrier/keytool"), "genkeypair"]).stdout
+    key = hosts.path(CARRIER, "/opt/metis/carrier/config/p2p.key")
+    key.write_text(re.search(r"PrivateKey: ([0-9a-f]{64})", keys).group(1) + "\n")
+    key.chmod(0o600)
+    hosts.path(ADMIN, "/opt/metis/admin/admin.jar").write_bytes((bundle / "admin.jar").read_bytes())
+    web = hosts.path(ADMIN, "/opt/metis/admin/web")
+    web.mkdir(parents=True)
+    with tarfile.open(bundle / "admin.tar") as t:
+        t.extractall(web, filter="data")
+    hosts.path(ICE, "/opt/metis/ice_via/data/registry").mkdir(parents=True)
+    hosts.path(ICE, "/opt/metis/ice_via/logs").mkdir(parents=True)
 
-    agents = [start(host, "metis-consul.service") for host in HOSTS]
-    first = json.loads((roots / HOSTS[0] / "opt/metis/consul/config/consul.json").read_text())
-    api = f"http://{HOSTS[0]}:{first['ports']['http']}"
+    # consul, then the KV keys, then the rest in the deploy's start order.
+    for host in HOSTS:
+        hosts.start(host, "metis-consul.service")
+    first = json.loads(hosts.path(ICE, "/opt/metis/consul/config/consul.json").read_text())
+    api = f"http://{ICE}:{first['ports']['http']}"
     wait_for(lambda: get_json(f"{api}/v1/status/leader"), 30, "a consul leader")
-    for key, value in [("datumnetwork/glacier2_ip_port", f"{HOSTS[0]}_20031"),
-                       ("datumnetwork/icegrid_ip_port", f"{HOSTS[0]}_20032"), (KV_DC, f"{HOSTS[2]}_9099")]:
-        assert http_req("PUT", f"{api}/v1/kv/{key}", value)[:2] == (200, b"true")
-    carrier = start(HOSTS[1], "metis-carrier.service")
-    fighters = [start(HOSTS[2], "metis-data.service"), start(HOSTS[0], "metis-compute.service")]
+    for k, value in [("datumnetwork/glacier2_ip_port", f"{ICE}_{ports['glacier2']}"),
+                     ("datumnetwork/icegrid_ip_port", f"{ICE}_{ports['grid']}"), (KV_DC, f"{ADMIN}_9099")]:
+        assert http_req("PUT", f"{api}/v1/kv/{k}", value)[:2] == (200, b"true")
+    hosts.start(ICE, "metis-icegrid.service")
+    wait_for(lambda: socket.create_connection((ICE, ports["grid"]), timeout=1).close() or True, 20, "IceGrid")
+    hosts.start(ICE, "metis-glacier2.service")
+    carrier = hosts.start(CARRIER, "metis-carrier.service")
+    db = MariaDB(tmp_path / "mysql", ADMIN, procs, port=3306,
+                 defaults_file=hosts.path(ADMIN, "/etc/mysql/mariadb.conf.d/60-metis.cnf"))
+    # What the deploy does for the admin: its database from admin.sql and its user (from the
+    # address it connects from: here the loopback route's 127.0.0.1, on a real host its own).
+    password = SECRETS["METIS_ADMIN_DB_PASSWORD"]
+    db.sql(f"CREATE DATABASE datum_admin; CREATE USER 'datum_admin'@'127.0.0.1' IDENTIFIED BY '{password}'; "
+           "GRANT ALL ON datum_admin.* TO 'datum_admin'@'127.0.0.1';")
+    db.sql("", database="datum_admin", stdin=(bundle / "admin.sql").read_text())
+    hosts.start(ADMIN, "metis-admin.service")
+    start_nginx(hosts, ADMIN, procs, tmp_path)
+    hosts.start(ADMIN, "metis-data.service")
+    hosts.start(ICE, "metis-compute.service")
 
-    r = run([metis_deploy, "health", "-i", inv, "--format", "json", "--wait", "60", "--timeout", "3000"],
-            env=env, timeout=120)
+    r = run([metis_deploy, "health", "-i", inv, "--format", "json", "--wait", "90", "--timeout", "3000"],
+            env=env, timeout=150)
     report = json.loads(r.stdout or "{}")
     failed = [c for c in report.get("checks", []) if not c["ok"]]
-    assert r.returncode == 0 and report["healthy"] is True, (failed, r.stderr, [p.text()[-2000:] for p in agents + [carrier] + fighters])
+    logs = {p.name: p.read_text()[-1500:] for p in tmp_path.glob("*.out")}
+    assert r.returncode == 0 and report["healthy"] is True, (failed, r.stderr, logs)
     names = {(c["service"], c["check"]) for c in report["checks"]}
     for want in [("consul", "leader"), ("consul", "peers"), ("consul", f"kv {KV_DC}"), ("consul", "http api"),
+                 ("icegrid", "registry"), ("glacier2", "router"),
                  ("carrier", "rpc"), ("carrier", "grpc gateway"), ("carrier", "pprof"),
-                 ("carrier", "consul carrierService"), ("data", "grpc"), ("data", "consul dataService"),
-                 ("compute", "grpc"), ("compute", "consul jobService")]:
+                 ("carrier", "consul carrierService"), ("mysql", "greeting"), ("admin", "web"), ("admin", "grpc"),
+                 ("admin", "consul adminService"), ("admin", "consul adminGrpcService"), ("nginx", "http proxy"),
+                 ("data", "grpc"), ("data", "consul dataService"), ("compute", "grpc"), ("compute", "consul jobService")]:
         assert want in names, (want, sorted(names))
+    status, body, _ = http_req("GET", f"http://{ADMIN}:80/")
+    assert status == 200 and b"Datum admin: metis-deploy stand-in" in body, "nginx serves the unpacked admin.tar"
 
     # The checks can fail: with the carrier stopped, its checks do.
     carrier.signal(signal.SIGTERM)
@@ -786,8 +859,3 @@ def test_metis_deploy_health_passes_against_standins_running_rendered_configs(
     assert r.returncode == 1 and not report["healthy"]
     by_check = {c["check"]: c for c in report["checks"]}
     assert "refused" in by_check["rpc"]["detail"] and not by_check["consul carrierService"]["ok"]
-
-
-def bins_zip(bins) -> Path:
-    """consul.zip of the bundle the `bins` fixture unpacked."""
-    return bins["carrier"].parent / "consul.zip"

@@ -19,7 +19,6 @@ the Metis deploy relies on.
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
 import os
@@ -806,7 +805,3 @@ def _drain_udp(s: socket.socket) -> None:
             s.recvfrom(65536)
         except OSError:
             return
-
-
-def b64(data: bytes | None) -> str | None:
-    return base64.b64encode(data).decode() if data else None

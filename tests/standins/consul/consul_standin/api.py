@@ -16,6 +16,7 @@ from standin import VERSION
 
 from . import checks as chk
 from .agent import STATUS_CODE, Agent, NoLeader
+from .config import ConfigError, parse_duration
 
 MAX_KV_VALUE = 512 * 1024
 MAX_BODY = 8 << 20
@@ -385,9 +386,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         q = {k: (v[0] if v else "") for k, v in urllib.parse.parse_qs(u.query, keep_blank_values=True).items()}
         try:
             body = self._body()
-            path = urllib.parse.unquote(u.path) if not u.path.startswith("/v1/kv/") else u.path
-            if path.startswith("/v1/kv/"):
-                path = "/v1/kv/" + urllib.parse.unquote(path[len("/v1/kv/"):])
+            path = urllib.parse.unquote(u.path)
             status, payload, index = self.server.api.handle(self.command, path, q, body)
             # Blocking query: ?index=N waits (up to ?wait, at most 30 s here) for a newer index.
             if self.command == "GET" and index is not None and "index" in q:
@@ -395,9 +394,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 wait = 300.0
                 if q.get("wait"):
                     try:
-                        from .config import parse_duration
                         wait = parse_duration(q["wait"], "wait")
-                    except Exception:
+                    except ConfigError:
                         raise HttpError(400, f"Invalid wait time: {q['wait']}") from None
                 deadline = time.monotonic() + min(wait, 30.0)
                 while index <= want and time.monotonic() < deadline:

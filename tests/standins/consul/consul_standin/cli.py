@@ -209,8 +209,6 @@ def cmd_agent(args: list[str]) -> int:
         agent.log(logging.WARNING, "agent", "bootstrap_expect is even: raft needs an odd number of servers",
                   bootstrap_expect=cfg["bootstrap_expect"])
 
-    state = {"cfg": cfg}
-
     def reload() -> str | None:
         agent.log(logging.INFO, "agent", "Reloading configuration...")
         try:
@@ -222,7 +220,6 @@ def cmd_agent(args: list[str]) -> int:
         agent.cfg["log_level"] = new["log_level"]
         agent.cfg["services"] = new["services"]
         agent.sync_config_services(new["services"])
-        state["cfg"] = new
         agent.log(logging.INFO, "agent", "configuration reloaded", log_level=new["log_level"])
         return None
 
