@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import (
+from standins_support import (
     HERE,
     REPO,
     Consul,
