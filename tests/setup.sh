@@ -7,6 +7,10 @@ cd "$(dirname "$0")/.."
 apt_packages=(nginx mariadb-server zeroc-icegrid zeroc-glacier2 openssh-server sudo systemd openssl)
 # The lab (metis-deploy lab): containers, the image builder, namespaces and veths.
 apt_packages+=(systemd-container mmdebstrap iproute2 util-linux)
+# The stand-ins (tests/standins): admin.jar is built with javac and reaches MariaDB through
+# Debian's Connector/J; the fighters' venv comes from the system python3.
+apt_packages+=(openjdk-17-jre-headless libmariadb-java python3-venv)
+javac -version >/dev/null 2>&1 || apt_packages+=(openjdk-17-jdk-headless)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
