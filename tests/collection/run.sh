@@ -84,5 +84,17 @@ for src in file play; do
   fi
 done
 
+# The play's inventory is templated once per task, by one host's worker; the others reuse it.
+out="$work/once"
+mkdir -p "$out"
+if play "$here/playbooks/render_once.yml" -e "out=$out" -vvv &&
+  [ "$(grep -c "^metis: templated the play's inventory (5 hosts)" "$work/out.log")" = 1 ] &&
+  [ "$(grep -c "^metis: reused the play's inventory" "$work/out.log")" = 4 ]; then
+  pass "render (play): the inventory is templated once for the task's 5 hosts"
+else
+  fail "render (play): the inventory is templated once for the task's 5 hosts"
+  grep "^metis:" "$work/out.log" | sed 's/^/    /'
+fi
+
 echo "collection tests: $passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -54,7 +54,7 @@ class ActionModule(ActionBase):
         host = args["host"] or task_vars.get("inventory_hostname")
         if not host:
             raise AnsibleActionFail("no host to render for: set 'host'")
-        inventory = inventory_argument(args, task_vars)
+        inventory = inventory_argument(args, task_vars, self)
         files = call(md.render, inventory, str(host))
         if args["services"] is not None:
             known = {f.service for f in files}
