@@ -82,9 +82,20 @@ class ActionModule(ActionBase):
 
     def _directories(self, files, args):
         """Every parent directory of the files, parents first, each once, with the owner of
-        the first file that needs it. The module creates the missing ones only."""
+        the first file that needs it; the missing directories above ``root`` first, owned by root.
+        The module creates the missing ones only."""
         seen = set()
         out = []
+        above_root = []
+        d = os.path.dirname(os.path.normpath(args["root"]))
+        while d not in ("/", "", ".") and d not in above_root:
+            above_root.append(d)
+            d = os.path.dirname(d)
+        for d in reversed(above_root):
+            entry = {"path": d, "mode": args["directory_mode"]}
+            if args["set_owner"]:
+                entry["owner"], entry["group"] = "root", "root"
+            out.append(entry)
         for f in files:
             chain = []
             d = os.path.dirname(f.path.rstrip("/")) or "/"

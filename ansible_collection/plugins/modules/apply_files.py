@@ -170,6 +170,7 @@ import os
 import pwd
 import stat
 import tempfile
+import time
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_bytes, to_text
@@ -181,14 +182,14 @@ def _uid(name):
     try:
         return pwd.getpwnam(name).pw_uid
     except KeyError:
-        raise ValueError("no user %r on this host" % name)
+        raise ValueError("no user %r on this host" % name) from None
 
 
 def _gid(name):
     try:
         return grp.getgrnam(name).gr_gid
     except KeyError:
-        raise ValueError("no group %r on this host" % name)
+        raise ValueError("no group %r on this host" % name) from None
 
 
 def _name_of_uid(uid):
@@ -211,6 +212,61 @@ def _attrs(st):
         "owner": _name_of_uid(st.st_uid),
         "group": _name_of_gid(st.st_gid),
     }
+
+
+def _read_all(fd):
+    chunks = []
+    while True:
+        chunk = os.read(fd, 1 << 20)
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+
+
+def _write_all(fd, data):
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _backup(dest, old, st):
+    """A copy of the replaced content next to ``dest`` (named as Ansible's backups), with the
+    replaced file's mode and owner; returns its path."""
+    path = "%s.%s.%s" % (dest, os.getpid(), time.strftime("%Y-%m-%d@%H:%M:%S~", time.localtime()))
+    fd = os.open(to_bytes(path, errors="surrogate_or_strict"), os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    try:
+        try:
+            os.fchown(fd, st.st_uid, st.st_gid)
+        except PermissionError:
+            pass  # not root: the backup is ours, with the replaced file's mode
+        os.fchmod(fd, stat.S_IMODE(st.st_mode))
+        _write_all(fd, old)
+    finally:
+        os.close(fd)
+    return path
+
+
+def _write(dest, data, mode, uid, gid):
+    """Writes through a temporary file in the same directory renamed over ``dest``: a new
+    inode, never a write through a symbolic link (rename replaces the link itself)."""
+    directory, name = os.path.split(dest)
+    fd, tmp = tempfile.mkstemp(prefix=".%s." % name, suffix=".tmp", dir=directory)
+    try:
+        try:
+            if uid is not None or gid is not None:
+                os.fchown(fd, -1 if uid is None else uid, -1 if gid is None else gid)
+            os.fchmod(fd, mode)
+            _write_all(fd, data)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.rename(tmp, dest)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
 
 
 class Applier(object):
@@ -258,39 +314,44 @@ class Applier(object):
             st = None
         if st is not None and not (stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode)):
             raise ValueError("%s exists and is neither a regular file nor a symbolic link" % dest)
-        regular = st is not None and stat.S_ISREG(st.st_mode)
 
-        old = None
-        if regular:
-            with open(b_dest, "rb") as fh:  # a regular file (lstat): nothing to follow
-                old = fh.read()
-        if old is None or hashlib.sha256(old).digest() != hashlib.sha256(data).digest():
-            entry["changed"] = entry["content_changed"] = True
-            if self.want_diff:
-                self._content_diff(dest, secret, old, data, st)
-            if not self.check:
-                if self.module.params["backup"] and regular:
-                    entry["backup_file"] = self.module.backup_local(dest)
-                self._write(dest, data, mode, uid, gid)
-            return entry
+        fd = None
+        try:
+            old = None
+            if st is not None and stat.S_ISREG(st.st_mode):
+                # O_NOFOLLOW: fails if a link was put there since lstat; O_NONBLOCK: a FIFO
+                # put there cannot block. The descriptor is what gets compared and fixed.
+                fd = os.open(b_dest, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+                st = os.fstat(fd)
+                # A file with other hard links is replaced, never changed in place.
+                if stat.S_ISREG(st.st_mode) and st.st_nlink == 1:
+                    old = _read_all(fd)
+            if old is None or hashlib.sha256(old).digest() != hashlib.sha256(data).digest():
+                entry["changed"] = entry["content_changed"] = True
+                if self.want_diff:
+                    self._content_diff(dest, secret, old, data, st)
+                if not self.check:
+                    if self.module.params["backup"] and old is not None:
+                        entry["backup_file"] = _backup(dest, old, st)
+                    _write(dest, data, mode, uid, gid)
+                return entry
 
-        # Same content: fix the mode and owner in place (a regular file, opened without following).
-        have = (stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid)
-        want = (mode, st.st_uid if uid is None else uid, st.st_gid if gid is None else gid)
-        if have != want:
-            entry["changed"] = True
-            if self.want_diff:
-                after = {"mode": "%04o" % mode, "owner": _name_of_uid(want[1]), "group": _name_of_gid(want[2])}
-                self.diffs.append({"before_header": dest, "after_header": dest, "before": _attrs(st), "after": after})
-            if not self.check:
-                fd = os.open(b_dest, os.O_RDONLY | os.O_NOFOLLOW)
-                try:
+            # Same content: fix the mode and owner of that very file.
+            have = (stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid)
+            want = (mode, st.st_uid if uid is None else uid, st.st_gid if gid is None else gid)
+            if have != want:
+                entry["changed"] = True
+                if self.want_diff:
+                    after = {"mode": "%04o" % mode, "owner": _name_of_uid(want[1]), "group": _name_of_gid(want[2])}
+                    self.diffs.append({"before_header": dest, "after_header": dest, "before": _attrs(st), "after": after})
+                if not self.check:
                     if (have[1], have[2]) != (want[1], want[2]):
                         os.fchown(fd, want[1], want[2])
                     os.fchmod(fd, mode)
-                finally:
-                    os.close(fd)
-        return entry
+            return entry
+        finally:
+            if fd is not None:
+                os.close(fd)
 
     def _content_diff(self, dest, secret, old, data, st):
         if secret:
@@ -299,6 +360,9 @@ class Applier(object):
         if st is not None and stat.S_ISLNK(st.st_mode):
             before = ""
             before_header = "%s (a symbolic link, replaced)" % dest
+        elif st is not None and old is None:
+            before = ""
+            before_header = "%s (a file with other hard links, replaced)" % dest
         else:
             before = self._shown(old or b"")
             before_header = dest
@@ -311,31 +375,6 @@ class Applier(object):
             return data.decode("utf-8")
         except UnicodeDecodeError:
             return "(%d bytes, not UTF-8 text)\n" % len(data)
-
-    @staticmethod
-    def _write(dest, data, mode, uid, gid):
-        """Writes through a temporary file in the same directory renamed over ``dest``: a new
-        inode, never a write through a symbolic link (rename replaces the link itself)."""
-        directory, name = os.path.split(dest)
-        fd, tmp = tempfile.mkstemp(prefix=".%s." % name, suffix=".tmp", dir=directory)
-        try:
-            try:
-                if uid is not None or gid is not None:
-                    os.fchown(fd, -1 if uid is None else uid, -1 if gid is None else gid)
-                os.fchmod(fd, mode)
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(fd, view):]
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            os.rename(tmp, dest)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
 
 
 def main():
