@@ -212,14 +212,18 @@ plan:
           returned: always
         artifacts:
           description:
-            - Files of the artifact bundle it needs, with C(name), C(source) (relative to the bundle root), C(dest), C(mode), C(owner), C(group).
-            - C(kind) is C(file) (copied to C(dest)), C(unzip) or C(untar) (unpacked into the directory C(dest)) or C(directory) (the bundle's directory copied into C(dest)).
+            - Files of the artifact bundle it needs, with C(name), C(source) (relative to the bundle
+              root), C(dest), C(mode), C(owner), C(group).
+            - C(kind) is C(file) (copied to C(dest)), C(unzip) or C(untar) (unpacked into the
+              directory C(dest)) or C(directory) (the bundle's directory copied into C(dest)).
             - C(cpu_flag) is C(avx2) or C(no_avx2) for an artifact only for hosts whose CPU has or lacks avx2, else null.
           type: list
           elements: dict
           returned: always
         ports:
-          description: Its ports, with C(port), C(last) (ranges), C(proto), C(purpose), C(wait) (a started service must listen on it) and C(variable) (the inventory variable that sets it, or null).
+          description:
+            - Its ports, with C(port), C(last) (ranges), C(proto), C(purpose), C(wait) (a started
+              service must listen on it) and C(variable) (the inventory variable that sets it, or null).
           type: list
           elements: dict
           returned: always
