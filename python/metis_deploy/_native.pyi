@@ -4,6 +4,8 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any, Final, Literal
 
+from metis_deploy.types import HealthReport, HostPlan, Inventory, Variable
+
 __version__: Final[str]
 
 # ``inventory`` arguments: a path to an inventory file, or Ansible's resolved
@@ -64,11 +66,40 @@ class RenderedFile:
     def to_dict(self) -> dict[str, Any]: ...
     def __eq__(self, other: object) -> bool: ...
 
+class Organization:
+    """The organisation of an inventory, built once (raises InventoryError when the inventory has
+    errors). Each question about a host then costs the same whatever the organisation's size:
+    cache one per inventory content."""
+
+    def __init__(self, inventory: Inventory, *, from_json: bool = False) -> None: ...
+    @property
+    def hosts(self) -> list[str]: ...
+    @property
+    def cluster_name(self) -> str: ...
+    @property
+    def diagnostics(self) -> list[Diagnostic]:
+        """Warnings found while building it."""
+    def host_plan(self, host: str) -> HostPlan:
+        """``host`` by inventory name or address; raises UnknownHostError. A host of the
+        inventory that runs nothing gets a plan without services."""
+    def host_plans(self) -> dict[str, HostPlan]: ...
+    def render(self, host: str) -> list[RenderedFile]: ...
+
+def host_plan(inventory: Inventory, host: str, *, from_json: bool = False) -> HostPlan:
+    """The plan of one host (``Organization(inventory).host_plan(host)``)."""
+
+def host_plans(inventory: Inventory, *, from_json: bool = False) -> dict[str, HostPlan]:
+    """Every host's plan from one build, ``{host: plan}`` in the organisation's host order."""
+
+def variables() -> list[Variable]:
+    """Every inventory variable metis-deploy reads (``metis-deploy variables --format json``)."""
+
 def validate(inventory: str | os.PathLike[str] | Mapping[str, Any], *, from_json: bool = False) -> list[Diagnostic]:
     """Every diagnostic of the inventory, sorted by location. Raises UnreadableInventoryError."""
 
-def render(inventory: str | os.PathLike[str] | Mapping[str, Any], host: str, *, from_json: bool = False) -> list[RenderedFile]:
-    """The config files of ``host``. Raises InventoryError when the inventory has errors."""
+def render(inventory: Inventory, host: str, *, from_json: bool = False) -> list[RenderedFile]:
+    """The config files of ``host`` (inventory name or address). Raises InventoryError when the
+    inventory has errors, UnknownHostError for a host not in the inventory."""
 
 def health(
     inventory: str | os.PathLike[str] | Mapping[str, Any],
@@ -79,13 +110,12 @@ def health(
     timeout: float = 60.0,
     check_timeout: float = 3.0,
     from_json: bool = False,
-) -> dict[str, Any]:
+) -> HealthReport:
     """Runs the health checks of ``hosts``/``services`` (all when None; an empty list raises
     InvalidValueError), concurrently and without holding the GIL. With ``wait``, retries failing
     checks until all pass or ``timeout`` seconds passed; each attempt is bounded by
-    ``check_timeout``. Ctrl-C raises KeyboardInterrupt within 0.1 s. Returns ``{"healthy": bool, "checks":
-    [{"host", "address", "service", "check", "ok", "outcome", "detail", "elapsed_ms",
-    "attempts"}], "table": str}``."""
+    ``check_timeout``. Ctrl-C raises KeyboardInterrupt within 0.1 s. Returns the CLI's JSON report
+    plus its ``table``."""
 
 def parse_inventory(
     path: str | os.PathLike[str], *, from_json: bool = False

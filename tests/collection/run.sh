@@ -29,7 +29,8 @@ run() { # name, playbook args...
   if play "$@"; then pass "$name"; else fail "$name"; sed 's/^/    /' "$work/out.log" | tail -40; fi
 }
 
-run "filter host_port" "$here/playbooks/filter.yml"
+run "host_plan (file): every host's plan as a fact" "$here/playbooks/host_plan.yml" -e "metis_inventory_path=$inv"
+run "host_plan (play): every host's plan as a fact" "$here/playbooks/host_plan.yml"
 mkdir -p "$work/fake/metis_deploy"
 echo 'raise ImportError("metis_deploy hidden for the test")' >"$work/fake/metis_deploy/__init__.py"
 PYTHONPATH="$work/fake" run "missing metis_deploy: one-line install hint" "$here/playbooks/missing_package.yml"

@@ -1,7 +1,8 @@
 //! `metis-deploy health`: checks every service of the organisation at protocol level.
 
-use crate::exit;
 use crate::input::InventoryArgs;
+use crate::printer::Printer;
+use crate::status::ExitStatus;
 use metis_core::health::{self, Filter, RunOptions};
 use metis_core::inventory::templates::Need;
 use metis_core::model::Service;
@@ -14,7 +15,7 @@ pub struct Args {
     #[arg(long, value_enum, default_value = "table")]
     format: Format,
     /// Time limit of one attempt of one check, in milliseconds.
-    #[arg(long, value_name = "MS", default_value_t = 3000,
+    #[arg(long, value_name = "MS", default_value_t = health::DEFAULT_CHECK_TIMEOUT.as_millis() as u64,
           value_parser = clap::value_parser!(u64).range(1..=600_000))]
     timeout: u64,
     /// Retry failing checks until all pass or SECS seconds have passed.
@@ -42,46 +43,37 @@ fn parse_service(s: &str) -> Result<Service, String> {
     })
 }
 
-pub fn run(args: Args) -> u8 {
-    let org = match args.input.organization("checking", Need::AllButSecrets) {
-        Ok((org, _)) => org,
-        Err(code) => return code,
+pub fn run(args: Args, printer: &Printer) -> ExitStatus {
+    let ready = match args
+        .input
+        .organization(printer, "checking", Need::AllButSecrets)
+    {
+        Ok(ready) => ready,
+        Err(status) => return status,
     };
-    let known = org.hosts();
     for h in &args.hosts {
-        if !known.iter().any(|k| k.name == *h || k.ip.to_string() == *h) {
-            let names: Vec<&str> = known.iter().map(|k| k.name.as_str()).collect();
-            eprintln!(
-                "error: no host '{h}' in the inventory (hosts: {})",
-                names.join(", ")
-            );
-            return exit::USAGE;
+        if let Err(status) = ready.find_host(printer, h) {
+            return status;
         }
     }
     let filter = Filter {
         services: args.services,
         hosts: args.hosts,
     };
-    let checks = health::plan(&org, &filter);
+    let checks = health::plan(&ready.org, &filter);
     let opts = RunOptions {
         timeout: Duration::from_millis(args.timeout),
         wait: args.wait.map(Duration::from_secs),
     };
+    printer.verbose(format_args!("running {} check(s)", checks.len()));
     let report = health::run(&checks, opts);
-    match args.format {
-        Format::Table => print!("{}", health::render_table(&report)),
-        Format::Json => match serde_json::to_string_pretty(&report) {
-            Ok(s) => println!("{s}"),
-            Err(e) => {
-                eprintln!("error: cannot serialise the report: {e}");
-                return exit::FAILED;
-            }
-        },
-    }
-    if report.healthy {
-        exit::OK
-    } else {
-        exit::FAILED
+    let printed = match args.format {
+        Format::Table => printer.out(&health::render_table(&report)),
+        Format::Json => printer.json(&report),
+    };
+    match printed {
+        Ok(()) => ExitStatus::from_ok(report.healthy),
+        Err(status) => status,
     }
 }
 
@@ -141,6 +133,6 @@ mod tests {
     fn missing_or_unreadable_inventory_is_a_usage_error() {
         assert!(parse(&[]).is_err(), "an inventory is required");
         let a = parse(&["/nonexistent/metis/inventory.ini"]).expect("parses");
-        assert_eq!(run(a), exit::USAGE);
+        assert_eq!(run(a, &Printer::plain()), ExitStatus::Usage);
     }
 }

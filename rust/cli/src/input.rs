@@ -1,11 +1,14 @@
-//! The inventory argument every subcommand takes, and loading it with the shared exit codes.
+//! The inventory argument every subcommand takes, loaded and built through metis-core's one
+//! pipeline (the Python binding uses the same), with the shared exit statuses.
 
-use crate::exit;
-use metis_core::diag::{self, Diagnostic};
-use metis_core::inventory::templates::{evaluate_outside_ansible, Need};
-use metis_core::inventory::{Inventory, LoadError};
+use crate::printer::Printer;
+use crate::status::ExitStatus;
+use metis_core::inventory::templates::Need;
+use metis_core::inventory::Inventory;
+use metis_core::pipeline::{self, Env, HostMatch, ReadFailure, UnknownHost};
 use metis_core::Organization;
 use std::path::PathBuf;
+use std::time::Instant;
 
 #[derive(clap::Args)]
 pub struct InventoryArgs {
@@ -24,11 +27,20 @@ pub struct InventoryArgs {
     from_json: bool,
 }
 
-pub enum LoadFailure {
-    /// Unreadable input: already reported; exit with this code.
-    Usage(u8),
-    /// The file is not a valid inventory: report these (with the source, when read).
-    Invalid(Vec<Diagnostic>, Option<Box<Inventory>>),
+/// An inventory without errors and its organisation.
+pub struct Ready {
+    pub inventory: Inventory,
+    pub org: Organization,
+}
+
+impl Ready {
+    /// The one host lookup (inventory name or address); an unknown host is a usage error.
+    pub fn find_host(&self, printer: &Printer, host: &str) -> Result<HostMatch<'_>, ExitStatus> {
+        pipeline::find_host(&self.inventory, &self.org, host).map_err(|e: UnknownHost| {
+            printer.error(e);
+            ExitStatus::Usage
+        })
+    }
 }
 
 impl InventoryArgs {
@@ -36,62 +48,65 @@ impl InventoryArgs {
         self.inventory_opt.as_ref().or(self.inventory.as_ref())
     }
 
-    pub fn load(&self) -> Result<Inventory, LoadFailure> {
+    /// Reads the inventory. Unreadable input is reported (usage error); a file Ansible would
+    /// refuse comes back as its failure, to be reported by the caller.
+    pub fn read(&self, printer: &Printer) -> Result<Result<Inventory, ReadFailure>, ExitStatus> {
         let Some(path) = self.path() else {
-            eprintln!("error: no inventory given: pass it as `-i FILE`");
-            return Err(LoadFailure::Usage(exit::USAGE));
+            printer.error("no inventory given: pass it as `-i FILE`");
+            return Err(ExitStatus::Usage);
         };
-        match Inventory::load(path, self.from_json) {
-            Ok(inv) => Ok(inv),
-            Err(LoadError::Unreadable { path, reason }) => {
-                eprintln!("error: cannot read inventory {path}: {reason}");
-                Err(LoadFailure::Usage(exit::USAGE))
+        match pipeline::read(path, self.from_json) {
+            Err(e @ ReadFailure::Unreadable { .. }) => {
+                printer.error(e);
+                Err(ExitStatus::Usage)
             }
-            Err(LoadError::Invalid(diags)) => {
-                // Keep the text so the diagnostics can quote the offending lines.
-                let text = std::fs::read_to_string(path).ok();
-                let inv = text.map(|text| {
-                    Box::new(Inventory {
-                        sources: vec![metis_core::inventory::Source {
-                            name: path.display().to_string().into(),
-                            text,
-                        }],
-                        ..Inventory::default()
-                    })
-                });
-                Err(LoadFailure::Invalid(diags, inv))
-            }
+            other => Ok(other),
         }
     }
-}
 
-impl InventoryArgs {
     /// Loads the inventory, evaluates its `lookup('env', ...)` values from this process's
-    /// environment (what `need` asks for) and builds the organisation. Diagnostics (warnings
-    /// included) go to stderr; on failure the exit code to return is given back.
-    pub fn organization(&self, what: &str, need: Need) -> Result<(Organization, Inventory), u8> {
-        let mut inv = match self.load() {
+    /// environment (what `need` asks for) and builds the organisation. Diagnostics go to
+    /// stderr (warnings unless `--quiet`); on failure, the status to exit with.
+    pub fn organization(
+        &self,
+        printer: &Printer,
+        what: &str,
+        need: Need,
+    ) -> Result<Ready, ExitStatus> {
+        let started = Instant::now();
+        let inv = match self.read(printer)? {
             Ok(inv) => inv,
-            Err(LoadFailure::Usage(code)) => return Err(code),
-            Err(LoadFailure::Invalid(diags, inv)) => {
-                let text =
-                    diag::render_text(&diags, |f| inv.as_ref().and_then(|i| i.source_text(f)));
-                eprint!("{text}");
-                return Err(exit::FAILED);
+            Err(ReadFailure::Invalid {
+                diagnostics,
+                source,
+            }) => {
+                printer.diagnostics(&diagnostics, |f| {
+                    source.as_ref().and_then(|i| i.source_text(f))
+                });
+                return Err(ExitStatus::Failure);
+            }
+            Err(e) => {
+                printer.error(e);
+                return Err(ExitStatus::Usage);
             }
         };
-        let mut diags = evaluate_outside_ansible(&mut inv, &|name| std::env::var(name).ok(), need);
-        let (org, build_diags) = metis_core::model::build::build(&inv);
-        diags.extend(build_diags);
-        diag::sort(&mut diags);
-        if !diags.is_empty() {
-            eprint!("{}", diag::render_text(&diags, |f| inv.source_text(f)));
-        }
-        match org {
-            Some(org) if !diags.iter().any(Diagnostic::is_error) => Ok((org, inv)),
-            _ => {
-                eprintln!("error: not {what}: the inventory has errors");
-                Err(exit::FAILED)
+        let built = pipeline::build(inv, Env::Process, need);
+        printer.diagnostics(&built.diagnostics, |f| built.inventory.source_text(f));
+        match built.organization {
+            Some(org) => {
+                printer.verbose(format_args!(
+                    "built the organisation ({} hosts) in {} ms",
+                    org.hosts().len(),
+                    started.elapsed().as_millis()
+                ));
+                Ok(Ready {
+                    inventory: built.inventory,
+                    org,
+                })
+            }
+            None => {
+                printer.error(format_args!("not {what}: the inventory has errors"));
+                Err(ExitStatus::Failure)
             }
         }
     }

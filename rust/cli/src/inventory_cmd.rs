@@ -1,7 +1,9 @@
 //! `metis-deploy inventory --list`: the inventory as `ansible-inventory --list` prints it.
 
-use crate::exit;
-use crate::input::{InventoryArgs, LoadFailure};
+use crate::input::InventoryArgs;
+use crate::printer::Printer;
+use crate::status::ExitStatus;
+use metis_core::pipeline::ReadFailure;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -13,18 +15,26 @@ pub struct Args {
     list: bool,
 }
 
-pub fn run(args: Args) -> u8 {
+pub fn run(args: Args, printer: &Printer) -> ExitStatus {
     let _ = args.list;
-    match args.input.load() {
-        Ok(inv) => {
-            println!("{}", inv.to_list_json_string());
-            exit::OK
+    match args.input.read(printer) {
+        Err(status) => status,
+        Ok(Ok(inv)) => match printer.out(&format!("{}\n", inv.to_list_json_string())) {
+            Ok(()) => ExitStatus::Success,
+            Err(status) => status,
+        },
+        Ok(Err(ReadFailure::Invalid {
+            diagnostics,
+            source,
+        })) => {
+            printer.diagnostics(&diagnostics, |f| {
+                source.as_ref().and_then(|i| i.source_text(f))
+            });
+            ExitStatus::Failure
         }
-        Err(LoadFailure::Usage(code)) => code,
-        Err(LoadFailure::Invalid(diags, inv)) => {
-            let source = |f: &str| inv.as_ref().and_then(|i| i.source_text(f));
-            eprint!("{}", metis_core::diag::render_text(&diags, source));
-            exit::FAILED
+        Ok(Err(e)) => {
+            printer.error(e);
+            ExitStatus::Usage
         }
     }
 }

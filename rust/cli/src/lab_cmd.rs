@@ -1,7 +1,7 @@
 //! `metis-deploy lab`: pretend hosts with systemd on this machine, to rehearse a deploy before
 //! touching real servers. The work is done by the metis-lab crate; this file parses and prints.
 
-use crate::exit;
+use crate::status::ExitStatus;
 use metis_lab::{Lab, LabError, UpOptions};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -82,28 +82,28 @@ fn parse_hosts(s: &str) -> Result<usize, String> {
     }
 }
 
-fn fail(e: &LabError) -> u8 {
+fn fail(e: &LabError) -> ExitStatus {
     eprintln!("error: {e}");
     match e {
-        LabError::Usage(_) | LabError::UnknownHost { .. } => exit::USAGE,
-        _ => exit::FAILED,
+        LabError::Usage(_) | LabError::UnknownHost { .. } => ExitStatus::Usage,
+        _ => ExitStatus::Failure,
     }
 }
 
-fn print_json<T: serde::Serialize>(value: &T) -> u8 {
+fn print_json<T: serde::Serialize>(value: &T) -> ExitStatus {
     match serde_json::to_string_pretty(value) {
         Ok(s) => {
             println!("{s}");
-            exit::OK
+            ExitStatus::Success
         }
         Err(e) => {
             eprintln!("error: cannot serialise the report: {e}");
-            exit::FAILED
+            ExitStatus::Failure
         }
     }
 }
 
-pub fn run(args: Args) -> u8 {
+pub fn run(args: Args) -> ExitStatus {
     let lab = match Lab::new(&args.dir, Box::new(|line| eprintln!("lab: {line}"))) {
         Ok(lab) => lab,
         Err(e) => return fail(&e),
@@ -137,7 +137,7 @@ pub fn run(args: Args) -> u8 {
                 } else {
                     println!("lab: no lab in {}: nothing to do", lab.dir().display());
                 }
-                exit::OK
+                ExitStatus::Success
             }
             Err(e) => fail(&e),
         },
@@ -159,9 +159,9 @@ pub fn run(args: Args) -> u8 {
                     print!("{}", metis_lab::render_table(&s.hosts));
                 }
                 if s.condition == Running {
-                    exit::OK
+                    ExitStatus::Success
                 } else {
-                    exit::FAILED
+                    ExitStatus::Failure
                 }
             }
             Err(e) => fail(&e),
@@ -171,7 +171,7 @@ pub fn run(args: Args) -> u8 {
     }
 }
 
-fn up(lab: &Lab, opts: &UpOptions, format: Format) -> u8 {
+fn up(lab: &Lab, opts: &UpOptions, format: Format) -> ExitStatus {
     let report = match lab.up(opts) {
         Ok(r) => r,
         Err(e) => return fail(&e),
@@ -181,7 +181,7 @@ fn up(lab: &Lab, opts: &UpOptions, format: Format) -> u8 {
         return if report.already_running || report.degraded().is_empty() {
             code
         } else {
-            exit::FAILED
+            ExitStatus::Failure
         };
     }
     if report.already_running {
@@ -214,26 +214,26 @@ fn up(lab: &Lab, opts: &UpOptions, format: Format) -> u8 {
     );
     let degraded = report.degraded();
     if degraded.is_empty() {
-        exit::OK
+        ExitStatus::Success
     } else if report.already_running {
         // Units failed since the lab came up: a rehearsal's doing, not the lab's.
         for d in degraded {
             eprintln!("lab: note: {d}");
         }
-        exit::OK
+        ExitStatus::Success
     } else {
         fail(&LabError::Degraded { problems: degraded })
     }
 }
 
 /// Replaces this process with the command (signals and the exit status are the command's).
-fn exec(cmd: Result<std::process::Command, LabError>) -> u8 {
+fn exec(cmd: Result<std::process::Command, LabError>) -> ExitStatus {
     use std::os::unix::process::CommandExt;
     match cmd {
         Ok(mut cmd) => {
             let e = cmd.exec();
             eprintln!("error: cannot run `ip netns exec`: {e}");
-            exit::FAILED
+            ExitStatus::Failure
         }
         Err(e) => fail(&e),
     }
@@ -307,14 +307,14 @@ mod tests {
     #[test]
     fn bad_dir_is_a_usage_error() {
         let a = parse(&["status", "--dir", "/tmp/a lab"]).expect("parses");
-        assert_eq!(run(a), exit::USAGE);
+        assert_eq!(run(a), ExitStatus::Usage);
     }
 
     #[test]
     fn status_of_an_empty_dir_is_down() {
         let dir = std::env::temp_dir().join(format!("metis-lab-cli-{}", std::process::id()));
         let a = parse(&["status", "--dir", dir.to_str().expect("utf-8")]).expect("parses");
-        assert_eq!(run(a), exit::FAILED, "down is not running");
+        assert_eq!(run(a), ExitStatus::Failure, "down is not running");
         let lab = Lab::new(&dir, Box::new(|_| {})).expect("dir");
         let s = lab.status().expect("status");
         assert_eq!(s.condition, metis_lab::Condition::Down);

@@ -4,21 +4,17 @@ mod health_cmd;
 mod input;
 mod inventory_cmd;
 mod lab_cmd;
+mod plan_cmd;
+mod printer;
 mod render_cmd;
+mod status;
 mod validate_cmd;
+mod variables_cmd;
 
 use clap::{Parser, Subcommand};
+use printer::{Printer, Verbosity};
+use status::ExitStatus;
 use std::process::ExitCode;
-
-/// Exit codes shared by every subcommand.
-pub mod exit {
-    /// Success: valid, healthy, written.
-    pub const OK: u8 = 0;
-    /// The inventory has errors, or a service is unhealthy.
-    pub const FAILED: u8 = 1;
-    /// Usage error or unreadable input.
-    pub const USAGE: u8 = 2;
-}
 
 #[derive(Parser)]
 #[command(
@@ -27,6 +23,12 @@ pub mod exit {
     about = "Deploy and check a Metis organisation node from its Ansible inventory"
 )]
 struct Cli {
+    /// Print results and errors only (no warnings, no notes).
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    quiet: bool,
+    /// Also print what was done and how long it took.
+    #[arg(short, long, global = true)]
+    verbose: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -41,6 +43,11 @@ enum Command {
     Render(render_cmd::Args),
     /// Check every service of the organisation at protocol level, concurrently.
     Health(health_cmd::Args),
+    /// Show what each host runs: services in start order, units, commands, directories, files,
+    /// artifacts and ports (the plan the roles apply).
+    Plan(plan_cmd::Args),
+    /// List every inventory variable metis-deploy reads (type, default, group, meaning).
+    Variables(variables_cmd::Args),
     /// Pretend hosts with systemd on this machine, to rehearse a deploy (Linux, root).
     Lab(lab_cmd::Args),
 }
@@ -50,19 +57,28 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() {
-                exit::USAGE
+            let status = if e.use_stderr() {
+                ExitStatus::Usage
             } else {
-                exit::OK
-            });
+                ExitStatus::Success
+            };
+            return status.into();
         }
     };
-    let code = match cli.command {
-        Command::Validate(args) => validate_cmd::run(args),
-        Command::Inventory(args) => inventory_cmd::run(args),
-        Command::Render(args) => render_cmd::run(args),
-        Command::Health(args) => health_cmd::run(args),
+    let verbosity = match (cli.quiet, cli.verbose) {
+        (true, _) => Verbosity::Quiet,
+        (false, true) => Verbosity::Verbose,
+        (false, false) => Verbosity::Normal,
+    };
+    let printer = Printer::new(verbosity);
+    let status = match cli.command {
+        Command::Validate(args) => validate_cmd::run(args, &printer),
+        Command::Inventory(args) => inventory_cmd::run(args, &printer),
+        Command::Render(args) => render_cmd::run(args, &printer),
+        Command::Health(args) => health_cmd::run(args, &printer),
+        Command::Plan(args) => plan_cmd::run(args, &printer),
+        Command::Variables(args) => variables_cmd::run(args, &printer),
         Command::Lab(args) => lab_cmd::run(args),
     };
-    ExitCode::from(code)
+    status.into()
 }

@@ -1,8 +1,9 @@
 //! `metis-deploy render`: writes every rendered file of the organisation (or of one host) under
 //! `--out DIR/<host>/<absolute path>`. Refuses when the inventory has errors.
 
-use crate::exit;
 use crate::input::InventoryArgs;
+use crate::printer::Printer;
+use crate::status::ExitStatus;
 use metis_core::inventory::templates::Need;
 use metis_core::render::{self, RenderedFile};
 use std::io::Write;
@@ -28,53 +29,51 @@ enum Format {
     Json,
 }
 
-pub fn run(args: Args) -> u8 {
-    let org = match args.input.organization("rendering", Need::Everything) {
-        Ok((org, _)) => org,
-        Err(code) => return code,
+pub fn run(args: Args, printer: &Printer) -> ExitStatus {
+    let ready = match args
+        .input
+        .organization(printer, "rendering", Need::Everything)
+    {
+        Ok(ready) => ready,
+        Err(status) => return status,
     };
+    let org = &ready.org;
     let files = match &args.host {
-        Some(h) => {
-            // By inventory name or by address, as `health --host` takes it.
-            let Some(host) = org
-                .hosts()
-                .into_iter()
-                .find(|x| x.name == *h || x.ip.to_string() == *h)
-            else {
-                eprintln!("error: host {h:?} runs no service of this organisation");
-                return exit::USAGE;
-            };
-            let name = host.name.clone();
-            render::render_host(&org, &name)
-        }
-        None => render::render_all(&org),
+        // By inventory name or by address, as `health --host` takes it.
+        Some(h) => match ready.find_host(printer, h) {
+            Ok(host) => render::render_host(org, host.name),
+            Err(status) => return status,
+        },
+        None => render::render_all(org),
     };
     for f in &files {
         if let Err(e) = write_file(&args.out, f) {
-            eprintln!("error: {e}");
-            return exit::FAILED;
+            printer.error(e);
+            return ExitStatus::Failure;
         }
     }
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
     let printed = match args.format {
-        Format::Json => writeln!(out, "{}", manifest_json(&files)),
-        Format::Text => files.iter().try_for_each(|f| {
-            writeln!(
-                out,
-                "{} {:<8} {:04o}{} {}",
-                f.host,
-                f.service.name(),
-                f.mode,
-                if f.secret { " secret" } else { "" },
-                f.path
-            )
-        }),
+        Format::Json => printer.out(&format!("{}\n", manifest_json(&files))),
+        Format::Text => printer.out(
+            &files
+                .iter()
+                .map(|f| {
+                    format!(
+                        "{} {:<8} {:04o}{} {}\n",
+                        f.host,
+                        f.service.name(),
+                        f.mode,
+                        if f.secret { " secret" } else { "" },
+                        f.path
+                    )
+                })
+                .collect::<String>(),
+        ),
     };
-    if printed.is_err() {
-        return exit::FAILED;
+    match printed {
+        Ok(()) => ExitStatus::Success,
+        Err(status) => status,
     }
-    exit::OK
 }
 
 /// `[{"host","service","path","mode","secret","sha256"}]`; mode as an octal string ("0644").

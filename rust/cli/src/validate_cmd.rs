@@ -1,9 +1,11 @@
 //! `metis-deploy validate`.
 
-use crate::exit;
 use crate::input::InventoryArgs;
+use crate::printer::Printer;
+use crate::status::ExitStatus;
 use metis_core::diag::{self, Diagnostic};
 use metis_core::model::{Group, Organization};
+use metis_core::pipeline::ReadFailure;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -22,44 +24,49 @@ enum Format {
     Json,
 }
 
-pub fn run(args: Args) -> u8 {
+pub fn run(args: Args, printer: &Printer) -> ExitStatus {
     let mut summary = None;
-    let (diags, inv) = match args.input.load() {
-        Ok(inv) => {
+    let (diags, inv) = match args.input.read(printer) {
+        Err(status) => return status,
+        Ok(Ok(inv)) => {
+            // Validation reads values as written: no template is evaluated.
             let (org, diags) = metis_core::model::build::build(&inv);
             summary = org.as_ref().map(summarise);
             (diags, Some(Box::new(inv)))
         }
-        Err(crate::input::LoadFailure::Usage(code)) => return code,
-        Err(crate::input::LoadFailure::Invalid(diags, inv)) => (diags, inv),
+        Ok(Err(ReadFailure::Invalid {
+            diagnostics,
+            source,
+        })) => (diagnostics, source),
+        Ok(Err(e)) => {
+            printer.error(e);
+            return ExitStatus::Usage;
+        }
     };
     let failed = diags.iter().any(|d| d.is_error() || args.strict);
-    match args.format {
-        Format::Json => print_json(&diags, !failed),
+    let printed = match args.format {
+        Format::Json => print_json(printer, &diags, !failed),
         Format::Text => {
             let text = diag::render_text(&diags, |name| {
                 inv.as_ref().and_then(|i| i.source_text(name))
             });
             if failed {
                 eprint!("{text}");
+                Ok(())
             } else {
-                print!("{text}");
-                if let Some(summary) = summary {
-                    println!("{summary}");
-                }
+                let summary = summary.map(|s| format!("{s}\n")).unwrap_or_default();
+                printer.out(&format!("{text}{summary}"))
             }
         }
-    }
-    if failed {
-        exit::FAILED
-    } else {
-        exit::OK
+    };
+    match printed {
+        Ok(()) => ExitStatus::from_ok(!failed),
+        Err(status) => status,
     }
 }
 
-fn print_json(diags: &[Diagnostic], valid: bool) {
-    let doc = serde_json::json!({ "valid": valid, "diagnostics": diags });
-    println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+fn print_json(printer: &Printer, diags: &[Diagnostic], valid: bool) -> Result<(), ExitStatus> {
+    printer.json(&serde_json::json!({ "valid": valid, "diagnostics": diags }))
 }
 
 /// "valid organisation `sandbox`: 5 hosts; consul 3, ice_via 1, ..." for a clean run.

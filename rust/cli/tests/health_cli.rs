@@ -47,9 +47,22 @@ fn nothing_listening_exits_1_with_the_json_report() {
     for c in checks {
         assert_eq!(
             keys(c),
-            ["host", "service", "check", "ok", "detail", "elapsed_ms"]
+            [
+                "host",
+                "address",
+                "service",
+                "check",
+                "ok",
+                "outcome",
+                "detail",
+                "elapsed_ms",
+                "attempts"
+            ]
         );
         assert_eq!(c["host"], "127.0.9.1");
+        assert_eq!(c["address"], "127.0.9.1");
+        assert_eq!(c["outcome"], "refused", "{c}");
+        assert_eq!(c["attempts"], 1, "{c}");
         assert_eq!(c["ok"], false, "{c}");
         assert!(c["check"].is_string() && c["service"].is_string());
         assert!(c["elapsed_ms"].as_u64().is_some_and(|ms| ms < 1000), "{c}");

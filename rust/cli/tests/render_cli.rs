@@ -165,7 +165,7 @@ fn host_filter_renders_one_host_and_unknown_host_exits_2() {
     let out = render_example(&out_dir, &["--host", "10.9.9.9"]);
     assert_exit(&out, 2);
     assert!(
-        stderr(&out).contains("host \"10.9.9.9\" runs no service"),
+        stderr(&out).contains("no host '10.9.9.9' in the inventory (hosts: "),
         "{}",
         stderr(&out)
     );

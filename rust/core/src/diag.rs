@@ -83,6 +83,7 @@ codes! {
     TlsSettings = "tls-settings": "TLS is enabled but its server name or certificate settings are missing.",
     MultipleAdmins = "multiple-admins": "More than one admin host: supported, but one is recommended.",
     Template = "template": "A value is a Jinja template that cannot be evaluated outside Ansible (only `lookup('env', ...)` can).",
+    UnknownVariable = "unknown-variable": "A variable metis-deploy does not read looks like one of its own (a misspelt name or a known prefix): did you mean ...?",
 }
 
 impl fmt::Display for Code {

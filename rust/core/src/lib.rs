@@ -8,8 +8,11 @@ pub mod diag;
 pub mod health;
 pub mod inventory;
 pub mod model;
+pub mod pipeline;
+pub mod plan;
 pub mod render;
 pub mod secrets;
+pub mod services;
 pub mod validate;
 pub mod value;
 

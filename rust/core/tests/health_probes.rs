@@ -548,12 +548,26 @@ fn report_json_shape_and_table() {
     let first = v["checks"][0].as_object().expect("check object");
     assert_eq!(
         first.keys().collect::<Vec<_>>(),
-        ["host", "service", "check", "ok", "detail", "elapsed_ms"]
+        [
+            "host",
+            "address",
+            "service",
+            "check",
+            "ok",
+            "outcome",
+            "detail",
+            "elapsed_ms",
+            "attempts"
+        ]
     );
+    assert_eq!(first["outcome"], "ok");
+    assert!(first["attempts"].is_u64());
     assert_eq!(first["host"], "node-a");
+    assert_eq!(first["address"], "127.0.2.8");
     assert_eq!(first["service"], "admin");
     assert_eq!(first["ok"], true);
     assert!(first["elapsed_ms"].is_u64());
+    assert_eq!(v["checks"][1]["outcome"], "refused");
 
     let table = health::render_table(&report);
     let lines: Vec<&str> = table.lines().collect();

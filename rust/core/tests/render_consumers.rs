@@ -11,6 +11,7 @@ mod support;
 
 use metis_core::model::{defaults, Organization, Service};
 use metis_core::render::{self, Layout, RenderedFile};
+use metis_core::services::Word;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
@@ -282,9 +283,10 @@ fn start(bin: &str, cfg: &RenderedFile, tmp: &TempDir, addr: SocketAddr) -> Daem
 /// The fixture with ice_via's host on `ip` (and `extra` variables), its directories created.
 fn ice_org(tmp: &TempDir, ip: [u8; 4], extra: &str) -> Organization {
     let org = in_temp(tmp, Some(("node4", ip)), extra);
-    let lay = Layout::new(&org.settings);
-    for dir in lay.service_dirs(Service::IceGrid) {
-        std::fs::create_dir_all(dir).expect("mkdir");
+    for inst in org.instances_on("node4") {
+        for dir in inst.describe(&org).directories() {
+            std::fs::create_dir_all(dir.path).expect("mkdir");
+        }
     }
     org
 }
@@ -392,13 +394,23 @@ fn systemd_accepts_units() {
         "-Xmx1g -Dlimit=50% -Dname=\"a b\""
     );
     let lay = Layout::new(&org.settings);
-    // Binaries the units start that a test machine lacks: stand-ins at the rendered paths, so
-    // `verify` checks them like real ones (java, icegridregistry, glacier2router are Debian's).
-    for stub in [
-        lay.consul_bin(),
-        lay.carrier_bin(),
-        lay.fighter_python(&org.settings),
-    ] {
+    // Binaries the units start that a test machine lacks: stand-ins at the paths the
+    // descriptions name under deploy_dir, so `verify` checks them like real ones (java,
+    // icegridregistry, glacier2router are Debian's).
+    let mut stubs = std::collections::BTreeSet::new();
+    for inst in org.instances() {
+        if let Some(Word::Literal(bin)) = inst.describe(&org).command().first() {
+            if bin.starts_with(lay.deploy_dir) {
+                stubs.insert(bin.clone());
+            }
+        }
+    }
+    assert_eq!(
+        stubs.len(),
+        4,
+        "consul, carrier and the two fighters' python: {stubs:?}"
+    );
+    for stub in stubs {
         let p = PathBuf::from(&stub);
         std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
         std::fs::write(&p, "#!/bin/sh\n").expect("stub");

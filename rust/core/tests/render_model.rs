@@ -362,7 +362,7 @@ fn units_have_resource_control_from_settings() {
     assert!(!data.content.contains("CPUQuota"));
     assert!(data.content.contains("MemoryMax=4096M"));
     assert!(data.content.contains(
-        "ExecStart=/opt/metis/miniconda3/bin/python -u -m fighter_project.data_svc.main /opt/metis/data/config/data.yml\n"
+        "ExecStart=/opt/metis/data/venv/bin/python -u -m fighter_project.data_svc.main /opt/metis/data/config/data.yml\n"
     ));
     let consul = file(&files, "node1", "/metis-consul.service");
     assert!(!consul.content.contains("Accounting"));

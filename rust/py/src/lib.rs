@@ -9,12 +9,14 @@ mod errors;
 mod types;
 
 use metis_core::health as core_health;
-use metis_core::inventory::templates::{evaluate_outside_ansible, Need};
+use metis_core::inventory::templates::Need;
 use metis_core::inventory::{Inventory, LoadError};
-use metis_core::model::{build, Organization, Service};
+use metis_core::model::Service;
+use metis_core::pipeline::{self, Env, HostIndex, ReadFailure};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyMapping, PyString};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 use types::{Diagnostic, RenderedFile};
 
@@ -58,10 +60,10 @@ fn load(
     from_json: bool,
 ) -> PyResult<Result<Inventory, Vec<metis_core::Diagnostic>>> {
     match src {
-        Source::File(path) => match py.allow_threads(|| Inventory::load(&path, from_json)) {
+        Source::File(path) => match py.allow_threads(|| pipeline::read(&path, from_json)) {
             Ok(inv) => Ok(Ok(inv)),
-            Err(LoadError::Invalid(diags)) => Ok(Err(diags)),
-            Err(e @ LoadError::Unreadable { .. }) => Err(errors::load_error(py, e)),
+            Err(ReadFailure::Invalid { diagnostics, .. }) => Ok(Err(diagnostics)),
+            Err(e) => Err(errors::load_error(py, e.into())),
         },
         Source::Resolved(r) => Ok(Ok(py.allow_threads(|| {
             let mut inv = metis_core::inventory::json::from_resolved(&r.groups, &r.hostvars);
@@ -139,38 +141,206 @@ fn type_name(obj: &Bound<'_, PyAny>) -> String {
         .unwrap_or_else(|_| "?".into())
 }
 
-/// Loads and builds the organisation, raising `InventoryError` when the inventory has errors.
-/// A file is read as the standalone binary reads it: `lookup('env', ...)` values come from this
-/// process's environment (what `need` asks for); Ansible's resolved data is already evaluated.
+/// An inventory without errors, its organisation and its hosts, built once.
+struct Built {
+    org: metis_core::Organization,
+    index: HostIndex,
+    warnings: Vec<metis_core::Diagnostic>,
+}
+
+/// Loads and builds the organisation through metis-core's one pipeline, raising
+/// `InventoryError` when the inventory has errors. A file is read as the standalone binary
+/// reads it: `lookup('env', ...)` values come from this process's environment (what `need` asks
+/// for); Ansible's resolved data is already evaluated.
 fn organization(
     py: Python<'_>,
     inventory: &Bound<'_, PyAny>,
     from_json: bool,
     need: Need,
-) -> PyResult<(Inventory, Organization, Vec<metis_core::Diagnostic>)> {
+) -> PyResult<Built> {
     let src = source(inventory)?;
-    let from_file = matches!(src, Source::File(_));
-    let mut inv = match load(py, src, from_json)? {
+    let env = match src {
+        Source::File(_) => Env::Process,
+        Source::Resolved(_) => Env::Resolved,
+    };
+    let inv = match load(py, src, from_json)? {
         Ok(inv) => inv,
         Err(diags) => return Err(errors::load_error(py, LoadError::Invalid(diags))),
     };
-    let (org, diags) = py.allow_threads(|| {
-        let mut diags = Vec::new();
-        if from_file {
-            diags = evaluate_outside_ansible(&mut inv, &|name| std::env::var(name).ok(), need);
-        }
-        let (org, build_diags) = build::build(&inv);
-        diags.extend(build_diags);
-        metis_core::diag::sort(&mut diags);
-        (org, diags)
+    let built = py.allow_threads(|| {
+        let built = pipeline::build(inv, env, need);
+        let index = built
+            .organization
+            .as_ref()
+            .map(|org| HostIndex::new(&built.inventory, org));
+        (built, index)
     });
-    match org {
-        Some(org) if !diags.iter().any(|d| d.is_error()) => Ok((inv, org, diags)),
-        _ => Err(errors::inventory_error(
+    match built {
+        (
+            pipeline::Built {
+                organization: Some(org),
+                diagnostics,
+                ..
+            },
+            Some(index),
+        ) => Ok(Built {
+            org,
+            index,
+            warnings: diagnostics,
+        }),
+        (built, _) => Err(errors::inventory_error(
             py,
             "the inventory has errors:",
-            diags,
+            built.diagnostics,
         )),
+    }
+}
+
+/// A `str` host argument (inventory name or address), or `InvalidTypeError`.
+fn host_arg(py: Python<'_>, host: &Bound<'_, PyAny>) -> PyResult<String> {
+    host.extract().map_err(|_| {
+        errors::invalid_type(
+            py,
+            format!(
+                "host must be a str (an inventory host name or address), not {}",
+                type_name(host)
+            ),
+        )
+    })
+}
+
+/// A metis-core value as plain Python data (dicts, lists, str, int, bool, None).
+fn to_python<'py, T: serde::Serialize>(py: Python<'py>, value: &T) -> PyResult<Bound<'py, PyAny>> {
+    let json = serde_json::to_value(value).map_err(|e| {
+        pyo3::exceptions::PyRuntimeError::new_err(format!("cannot convert the result: {e}"))
+    })?;
+    convert::json_to_py(py, &json)
+}
+
+/// The organisation of an inventory, built once: ask it for any number of hosts' plans and
+/// files (each answer costs the same whatever the organisation's size). Immutable; safe to
+/// cache per inventory content.
+#[pyclass(frozen, module = "metis_deploy._native")]
+struct Organization {
+    org: Arc<metis_core::Organization>,
+    index: HostIndex,
+    warnings: Vec<Diagnostic>,
+}
+
+impl Organization {
+    fn from_built(built: Built) -> Self {
+        Organization {
+            warnings: built.warnings.iter().map(Diagnostic::from).collect(),
+            org: Arc::new(built.org),
+            index: built.index,
+        }
+    }
+
+    fn find<'a>(&'a self, py: Python<'_>, host: &str) -> PyResult<pipeline::HostMatch<'a>> {
+        self.index
+            .find(host)
+            .map_err(|e| errors::unknown_host(py, e.to_string()))
+    }
+
+    fn plan(&self, host: pipeline::HostMatch<'_>) -> metis_core::plan::HostPlan {
+        match host.placed {
+            Some(h) => {
+                let instances = self.index.instances(&self.org, &h.name);
+                metis_core::plan::plan_of(&self.org, h, &instances)
+            }
+            None => metis_core::plan::idle_plan(&self.org, host.name),
+        }
+    }
+
+    fn files(&self, host: pipeline::HostMatch<'_>) -> Vec<RenderedFile> {
+        let instances = self.index.instances(&self.org, host.name);
+        let deploy_dir = &self.org.settings.deploy_dir;
+        metis_core::render::render_instances(&self.org, &instances)
+            .into_iter()
+            .map(|f| RenderedFile {
+                host: f.host,
+                service: f.service.name().to_string(),
+                path: f.path,
+                mode: f.mode,
+                secret: f.secret,
+                owner: f.owner,
+                group: f.group,
+                deploy_dir: deploy_dir.clone(),
+                content: f.content,
+            })
+            .collect()
+    }
+}
+
+#[pymethods]
+impl Organization {
+    /// Builds the organisation of `inventory` (a path or Ansible's resolved data). Raises
+    /// `InventoryError` when it has errors.
+    #[new]
+    #[pyo3(signature = (inventory, *, from_json = None))]
+    fn new(
+        py: Python<'_>,
+        inventory: &Bound<'_, PyAny>,
+        from_json: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        let from_json = flag(from_json, "from_json", false)?;
+        organization(py, inventory, from_json, Need::Everything).map(Organization::from_built)
+    }
+
+    /// The organisation's hosts (inventory names), in start order of their first service.
+    #[getter]
+    fn hosts(&self) -> Vec<String> {
+        self.index.hosts().map(|h| h.name.clone()).collect()
+    }
+
+    #[getter]
+    fn cluster_name(&self) -> String {
+        self.org.cluster_name.clone()
+    }
+
+    /// The warnings found while building it.
+    #[getter]
+    fn diagnostics(&self) -> Vec<Diagnostic> {
+        self.warnings.clone()
+    }
+
+    /// The plan of `host` (inventory name or address): a dict as `metis-deploy plan --format
+    /// json --host` prints it. A host of the inventory that runs nothing gets a plan without
+    /// services; an unknown host raises `UnknownHostError`.
+    fn host_plan<'py>(
+        &self,
+        py: Python<'py>,
+        host: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let name = host_arg(py, host)?;
+        let found = self.find(py, &name)?;
+        let plan = py.allow_threads(|| self.plan(found));
+        to_python(py, &plan)
+    }
+
+    /// Every host's plan: `{host: plan}` in the organisation's host order.
+    fn host_plans<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let plans = py.allow_threads(|| metis_core::plan::host_plans(&self.org));
+        let out = PyDict::new(py);
+        for p in &plans {
+            out.set_item(&p.host, to_python(py, p)?)?;
+        }
+        Ok(out)
+    }
+
+    /// The config files of `host` (as `render()` returns them).
+    fn render(&self, py: Python<'_>, host: &Bound<'_, PyAny>) -> PyResult<Vec<RenderedFile>> {
+        let name = host_arg(py, host)?;
+        let found = self.find(py, &name)?;
+        Ok(py.allow_threads(|| self.files(found)))
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Organization(cluster_name={:?}, hosts={})",
+            self.org.cluster_name,
+            self.index.hosts().count()
+        )
     }
 }
 
@@ -192,7 +362,7 @@ fn validate(
     Ok(diags.iter().map(Diagnostic::from).collect())
 }
 
-/// Renders every config file of `host`.
+/// Renders every config file of `host` (inventory name or address).
 #[pyfunction]
 #[pyo3(signature = (inventory, host, *, from_json = None))]
 fn render(
@@ -202,32 +372,64 @@ fn render(
     from_json: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Vec<RenderedFile>> {
     let from_json = flag(from_json, "from_json", false)?;
-    let host: String = host
-        .extract()
-        .map_err(|_| errors::invalid_type(py, "host must be a str (an inventory host name)"))?;
-    let (inv, org, _diags) = organization(py, inventory, from_json, Need::Everything)?;
-    if !inv.hosts.contains_key(&host) {
-        return Err(errors::unknown_host(
-            py,
-            format!("host {host:?} is not in the inventory"),
-        ));
+    let name = host_arg(py, host)?;
+    let org = Organization::from_built(organization(py, inventory, from_json, Need::Everything)?);
+    let found = org.find(py, &name)?;
+    Ok(py.allow_threads(|| org.files(found)))
+}
+
+/// The plan of one host (see `Organization.host_plan`).
+#[pyfunction]
+#[pyo3(signature = (inventory, host, *, from_json = None))]
+fn host_plan<'py>(
+    py: Python<'py>,
+    inventory: &Bound<'py, PyAny>,
+    host: &Bound<'py, PyAny>,
+    from_json: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let from_json = flag(from_json, "from_json", false)?;
+    let name = host_arg(py, host)?;
+    let org = Organization::from_built(organization(py, inventory, from_json, Need::Everything)?);
+    let found = org.find(py, &name)?;
+    let plan = py.allow_threads(|| org.plan(found));
+    to_python(py, &plan)
+}
+
+/// Every host's plan, `{host: plan}`, from one build of the organisation.
+#[pyfunction]
+#[pyo3(signature = (inventory, *, from_json = None))]
+fn host_plans<'py>(
+    py: Python<'py>,
+    inventory: &Bound<'py, PyAny>,
+    from_json: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let from_json = flag(from_json, "from_json", false)?;
+    Organization::from_built(organization(py, inventory, from_json, Need::Everything)?)
+        .host_plans(py)
+}
+
+/// Every inventory variable metis-deploy reads, as `metis-deploy variables --format json`.
+#[pyfunction]
+fn variables(py: Python<'_>) -> PyResult<Bound<'_, PyList>> {
+    let out = PyList::empty(py);
+    for v in metis_core::model::variables::ALL {
+        let d = PyDict::new(py);
+        d.set_item("name", v.name)?;
+        d.set_item("type", v.kind.name())?;
+        d.set_item("ansible_type", v.kind.ansible_type())?;
+        d.set_item("elements", v.kind.elements())?;
+        d.set_item("choices", v.kind.choices().to_vec())?;
+        d.set_item("default", v.default.text())?;
+        d.set_item("required", v.required())?;
+        d.set_item(
+            "groups",
+            v.groups.iter().map(|g| g.name()).collect::<Vec<_>>(),
+        )?;
+        d.set_item("secret", v.secret)?;
+        d.set_item("doc", v.doc)?;
+        out.append(d)?;
     }
-    let files = py.allow_threads(|| metis_core::render::render_host(&org, &host));
-    let deploy_dir = &org.settings.deploy_dir;
-    Ok(files
-        .into_iter()
-        .map(|f| RenderedFile {
-            host: f.host,
-            service: f.service.name().to_string(),
-            path: f.path,
-            mode: f.mode,
-            secret: f.secret,
-            owner: f.owner,
-            group: f.group,
-            deploy_dir: deploy_dir.clone(),
-            content: f.content,
-        })
-        .collect())
+    Ok(out)
 }
 
 /// A list of names (a single str counts as one name), or None (meaning all). An empty list
@@ -270,8 +472,19 @@ fn health<'py>(
 ) -> PyResult<Bound<'py, PyDict>> {
     let wait = flag(wait, "wait", false)?;
     let from_json = flag(from_json, "from_json", false)?;
-    let total = seconds(py, timeout, "timeout", 60.0)?;
-    let attempt = seconds(py, check_timeout, "check_timeout", 3.0)?.min(total);
+    let total = seconds(
+        py,
+        timeout,
+        "timeout",
+        core_health::DEFAULT_WAIT.as_secs_f64(),
+    )?;
+    let attempt = seconds(
+        py,
+        check_timeout,
+        "check_timeout",
+        core_health::DEFAULT_CHECK_TIMEOUT.as_secs_f64(),
+    )?
+    .min(total);
     let hosts = names(hosts, "hosts")?.unwrap_or_default();
     let mut wanted = Vec::new();
     for s in names(services, "services")?.unwrap_or_default() {
@@ -286,16 +499,13 @@ fn health<'py>(
             }
         }
     }
-    let (inv, org, _diags) = organization(py, inventory, from_json, Need::AllButSecrets)?;
+    let built = organization(py, inventory, from_json, Need::AllButSecrets)?;
     for h in &hosts {
-        let known = inv.hosts.contains_key(h) || org.hosts().iter().any(|x| x.ip.to_string() == *h);
-        if !known {
-            return Err(errors::unknown_host(
-                py,
-                format!("host {h:?} is not in the inventory"),
-            ));
+        if let Err(e) = built.index.find(h) {
+            return Err(errors::unknown_host(py, e.to_string()));
         }
     }
+    let org = built.org;
     let filter = core_health::Filter {
         services: wanted,
         hosts,
@@ -306,23 +516,8 @@ fn health<'py>(
     };
     let checks = core_health::plan(&org, &filter);
     let report = run_interruptibly(py, checks, opts)?;
-    let checks = PyList::empty(py);
-    for c in &report.checks {
-        let d = PyDict::new(py);
-        d.set_item("host", &c.host.name)?;
-        d.set_item("address", c.host.ip.to_string())?;
-        d.set_item("service", c.service.name())?;
-        d.set_item("check", &c.check)?;
-        d.set_item("ok", c.ok)?;
-        d.set_item("outcome", c.outcome.as_str())?;
-        d.set_item("detail", &c.detail)?;
-        d.set_item("elapsed_ms", c.elapsed_ms)?;
-        d.set_item("attempts", c.attempts)?;
-        checks.append(d)?;
-    }
-    let out = PyDict::new(py);
-    out.set_item("healthy", report.healthy)?;
-    out.set_item("checks", checks)?;
+    // The CLI's JSON report, plus the table.
+    let out = to_python(py, &report)?.downcast_into::<PyDict>()?;
     out.set_item("table", core_health::render_table(&report))?;
     Ok(out)
 }
@@ -431,8 +626,12 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<Diagnostic>()?;
     m.add_class::<RenderedFile>()?;
+    m.add_class::<Organization>()?;
     m.add_function(wrap_pyfunction!(validate, m)?)?;
     m.add_function(wrap_pyfunction!(render, m)?)?;
+    m.add_function(wrap_pyfunction!(host_plan, m)?)?;
+    m.add_function(wrap_pyfunction!(host_plans, m)?)?;
+    m.add_function(wrap_pyfunction!(variables, m)?)?;
     m.add_function(wrap_pyfunction!(health, m)?)?;
     m.add_function(wrap_pyfunction!(parse_inventory, m)?)?;
     m.add_function(wrap_pyfunction!(diagnostic_codes, m)?)?;

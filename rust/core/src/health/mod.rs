@@ -12,7 +12,7 @@ mod probe;
 mod render;
 mod run;
 
-pub use plan::plan;
+pub use plan::{instance_checks, plan};
 pub use render::render_table;
 pub use run::run;
 
@@ -33,11 +33,7 @@ pub struct Filter {
 impl Filter {
     pub fn matches(&self, host: &HostRef, service: Service) -> bool {
         (self.services.is_empty() || self.services.contains(&service))
-            && (self.hosts.is_empty()
-                || self
-                    .hosts
-                    .iter()
-                    .any(|h| *h == host.name || *h == host.ip.to_string()))
+            && (self.hosts.is_empty() || self.hosts.iter().any(|h| host.is(h)))
     }
 }
 
@@ -90,6 +86,39 @@ pub enum CheckKind {
 }
 
 impl CheckKind {
+    /// A short, stable name of the kind of check (the host plan's `kind`).
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            CheckKind::Tcp { .. } => "tcp",
+            CheckKind::Http { .. } => "http",
+            CheckKind::IceValidate { .. } => "ice",
+            CheckKind::TlsHello { .. } => "tls",
+            CheckKind::MysqlGreeting { .. } => "mysql",
+            CheckKind::Http2 { .. } => "http2",
+            CheckKind::ConsulLeader { .. } => "consul-leader",
+            CheckKind::ConsulPeers { .. } => "consul-peers",
+            CheckKind::ConsulKv { .. } => "consul-kv",
+            CheckKind::ConsulService { .. } => "consul-service",
+        }
+    }
+
+    /// The address the check connects to (the first agent for the leader check; the agent
+    /// asked, for consul's KV and registration checks).
+    pub fn address(&self) -> Option<SocketAddr> {
+        match self {
+            CheckKind::Tcp { addr }
+            | CheckKind::Http { addr, .. }
+            | CheckKind::IceValidate { addr }
+            | CheckKind::TlsHello { addr, .. }
+            | CheckKind::MysqlGreeting { addr }
+            | CheckKind::Http2 { addr } => Some(*addr),
+            CheckKind::ConsulLeader { agents } => agents.first().copied(),
+            CheckKind::ConsulPeers { agent, .. }
+            | CheckKind::ConsulKv { agent, .. }
+            | CheckKind::ConsulService { agent, .. } => Some(*agent),
+        }
+    }
+
     /// What a passing check sees, for messages ("expected <this>, got ...").
     pub fn expectation(&self) -> String {
         match self {
@@ -123,9 +152,9 @@ impl CheckKind {
 }
 
 /// How a check ended. Each failure kind is distinct so callers can tell "not running" from
-/// "something else is listening there" from "running but unhappy".
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
+/// "something else is listening there" from "running but unhappy". Serialised as
+/// [`Outcome::as_str`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Outcome {
     Ok,
     /// Connection refused: nothing listens on the port.
@@ -157,11 +186,22 @@ impl Outcome {
     }
 }
 
+impl Serialize for Outcome {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
 impl fmt::Display for Outcome {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
+/// Bound of one attempt of one check, unless the caller says otherwise.
+pub const DEFAULT_CHECK_TIMEOUT: Duration = Duration::from_secs(3);
+/// How long callers that wait for health (`wait`) keep retrying by default.
+pub const DEFAULT_WAIT: Duration = Duration::from_secs(60);
 
 /// When and how long to check.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -176,31 +216,56 @@ pub struct RunOptions {
 impl Default for RunOptions {
     fn default() -> Self {
         RunOptions {
-            timeout: Duration::from_secs(3),
+            timeout: DEFAULT_CHECK_TIMEOUT,
             wait: None,
         }
     }
 }
 
-/// The result of one check. Serialises to
-/// `{"host","service","check","ok","detail","elapsed_ms"}` (`outcome` and the host's address
-/// are available to Rust callers only).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+/// The result of one check. Serialises to `{"host", "address", "service", "check", "ok",
+/// "outcome", "detail", "elapsed_ms", "attempts"}`: the one shape of the CLI's JSON and the
+/// Python binding.
+#[derive(Clone, Debug, PartialEq)]
 pub struct CheckResult {
-    #[serde(serialize_with = "host_name")]
     pub host: HostRef,
-    #[serde(serialize_with = "service_name")]
     pub service: Service,
     pub check: String,
     pub ok: bool,
     pub detail: String,
     /// From the start of the run to this check's final attempt's end.
     pub elapsed_ms: u64,
-    #[serde(skip)]
     pub outcome: Outcome,
     /// How many attempts were made (more than 1 only with `wait`).
-    #[serde(skip)]
     pub attempts: u32,
+}
+
+impl Serialize for CheckResult {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Json<'a> {
+            host: &'a str,
+            address: String,
+            service: &'a str,
+            check: &'a str,
+            ok: bool,
+            outcome: Outcome,
+            detail: &'a str,
+            elapsed_ms: u64,
+            attempts: u32,
+        }
+        Json {
+            host: &self.host.name,
+            address: self.host.ip.to_string(),
+            service: self.service.name(),
+            check: &self.check,
+            ok: self.ok,
+            outcome: self.outcome,
+            detail: &self.detail,
+            elapsed_ms: self.elapsed_ms,
+            attempts: self.attempts,
+        }
+        .serialize(s)
+    }
 }
 
 /// All results, in plan order. `healthy` is true when every check passed.
@@ -214,12 +279,4 @@ impl Report {
     pub fn failed(&self) -> impl Iterator<Item = &CheckResult> {
         self.checks.iter().filter(|c| !c.ok)
     }
-}
-
-fn host_name<S: Serializer>(h: &HostRef, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&h.name)
-}
-
-fn service_name<S: Serializer>(svc: &Service, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(svc.name())
 }

@@ -1,6 +1,6 @@
 //! Inventory -> Organization, collecting every problem on the way.
 
-use super::ports::var;
+use super::variables::{self as var, Variable};
 use super::vars::{is_template, Vars};
 use super::*;
 use crate::diag::{Code, Diagnostic};
@@ -17,6 +17,7 @@ pub fn build(inv: &Inventory) -> (Option<Organization>, Vec<Diagnostic>) {
     }
     let mut diags = vars.diags;
     diags.extend(crate::validate::inventory_checks(inv));
+    diags.extend(super::variables::check_unknown(inv));
     crate::diag::sort(&mut diags);
     // The same finding once: JSON input repeats group variables in every host's hostvars.
     let mut seen = std::collections::HashSet::new();
@@ -72,7 +73,7 @@ fn read_topology<'a>(v: &mut Vars<'a>) -> Topology<'a> {
     let everyone = topo.scope(&[]);
     for g in Group::ALL {
         let present = !topo.hosts(g).is_empty();
-        let on = v.bool(&everyone, &g.enable_var(), present, Code::InvalidSwitch);
+        let on = v.bool(&everyone, g.enable_var(), present, Code::InvalidSwitch);
         topo.enabled.insert(g, on);
     }
     check_unknown_switches(v);
@@ -96,7 +97,7 @@ fn read_topology<'a>(v: &mut Vars<'a>) -> Topology<'a> {
 
 fn check_unknown_switches(v: &mut Vars<'_>) {
     let inv = v.inv;
-    let known: Vec<String> = Group::ALL.iter().map(|g| g.enable_var()).collect();
+    let known: Vec<&str> = Group::ALL.iter().map(|g| g.enable_var()).collect();
     let all_vars = inv
         .groups
         .values()
@@ -104,7 +105,10 @@ fn check_unknown_switches(v: &mut Vars<'_>) {
         .chain(inv.hosts.values().flat_map(|h| h.vars.iter()));
     let mut seen = std::collections::HashSet::new();
     for (k, var) in all_vars {
-        if k.starts_with("enable_deploy_") && !known.contains(k) && seen.insert(k.as_str()) {
+        if k.starts_with("enable_deploy_")
+            && !known.contains(&k.as_str())
+            && seen.insert(k.as_str())
+        {
             v.push(
                 Diagnostic::warning(
                     Code::InvalidSwitch,
@@ -275,11 +279,19 @@ fn read_organization(v: &mut Vars<'_>) -> Option<Organization> {
     // consul: per-host port lists indexed by position in the group.
     let consul_hosts = topo.hosts(Group::Consul);
     let scope = topo.scope(&[Group::Consul]);
-    let lists = var::CONSUL_PORTS.map(|key| {
+    // In `ConsulPorts` field order.
+    let consul_vars = [
+        var::CONSUL_SERVER_PORT,
+        var::CONSUL_SERF_LAN_PORT,
+        var::CONSUL_SERF_WAN_PORT,
+        var::CONSUL_HTTP_PORT,
+        var::CONSUL_DNS_PORT,
+    ];
+    let lists = consul_vars.map(|key| {
         if consul_hosts.is_empty() {
             Vec::new()
         } else {
-            v.port_list(&scope, "consul", consul_hosts, key, 1)
+            v.port_list(&scope, Group::Consul.name(), consul_hosts, key.name, 1)
         }
     });
     let consul: Vec<ConsulNode> = consul_hosts
@@ -304,29 +316,14 @@ fn read_organization(v: &mut Vars<'_>) -> Option<Organization> {
     // Every port is read (and reported) before any missing one drops the node.
     let carrier = topo.hosts(Group::Carrier).first().and_then(|h| {
         let scope = topo.scope(&[Group::Carrier]);
-        let pprof = v.port(&scope, var::CARRIER_PPROF, defaults::CARRIER_PPROF_PORT, 1);
-        let rpc = v.port(&scope, var::CARRIER_RPC, defaults::CARRIER_RPC_PORT, 1);
-        let gateway = v.port(
-            &scope,
-            var::CARRIER_GRPC_GATEWAY,
-            defaults::CARRIER_GRPC_GATEWAY_PORT,
-            1,
-        );
-        let p2p_udp = v.port(
-            &scope,
-            var::CARRIER_P2P_UDP,
-            defaults::CARRIER_P2P_UDP_PORT,
-            1,
-        );
-        let p2p_tcp = v.port(
-            &scope,
-            var::CARRIER_P2P_TCP,
-            defaults::CARRIER_P2P_TCP_PORT,
-            1,
-        );
+        let pprof = v.port_of(&scope, var::CARRIER_PPROF_PORT, 1);
+        let rpc = v.port_of(&scope, var::CARRIER_RPC_PORT, 1);
+        let gateway = v.port_of(&scope, var::CARRIER_GRPC_GATEWAY_PORT, 1);
+        let p2p_udp = v.port_of(&scope, var::CARRIER_P2P_UDP_PORT, 1);
+        let p2p_tcp = v.port_of(&scope, var::CARRIER_P2P_TCP_PORT, 1);
         let external_ip = v.ipv4(
             &scope,
-            "carrier_external_ip",
+            var::CARRIER_EXTERNAL_IP.name,
             "the address other organisations reach the carrier at",
         );
         Some(CarrierNode {
@@ -344,12 +341,12 @@ fn read_organization(v: &mut Vars<'_>) -> Option<Organization> {
 
     let ice_via = topo.hosts(Group::IceVia).first().and_then(|h| {
         let scope = topo.scope(&[Group::IceVia]);
-        let glacier2_port = v.port(&scope, var::ICE_GLACIER2, defaults::ICE_GLACIER2_PORT, 1);
-        let grid_port = v.port(&scope, var::ICE_GRID, defaults::ICE_GRID_PORT, 1);
+        let glacier2_port = v.port_of(&scope, var::ICE_GLACIER2_PORT, 1);
+        let grid_port = v.port_of(&scope, var::ICE_GRID_PORT, 1);
         let protocol = read_ice_protocol(v, &scope);
         let external_ip = v.ipv4(
             &scope,
-            "ice_via_external_ip",
+            var::ICE_VIA_EXTERNAL_IP.name,
             "the address fighters and other organisations reach Glacier2 at",
         );
         Some(IceViaNode {
@@ -362,8 +359,8 @@ fn read_organization(v: &mut Vars<'_>) -> Option<Organization> {
     });
 
     let admin_scope = topo.scope(&[Group::Admin]);
-    let web_port = v.port(&admin_scope, var::ADMIN_WEB, defaults::ADMIN_WEB_PORT, 1);
-    let grpc_port = v.port(&admin_scope, var::ADMIN_GRPC, defaults::ADMIN_GRPC_PORT, 1);
+    let web_port = v.port_of(&admin_scope, var::ADMIN_WEB_PORT, 1);
+    let grpc_port = v.port_of(&admin_scope, var::ADMIN_GRPC_SERVER_PORT, 1);
     let admin: Vec<AdminNode> = topo
         .hosts(Group::Admin)
         .iter()
@@ -376,14 +373,20 @@ fn read_organization(v: &mut Vars<'_>) -> Option<Organization> {
         })
         .collect();
 
-    let mut fighters = |group: Group, kind: FighterKind, key: &str| -> Vec<FighterNode> {
+    let mut fighters = |group: Group, kind: FighterKind, key: &Variable| -> Vec<FighterNode> {
         let hosts = topo.hosts(group);
         if hosts.is_empty() || !topo.enabled[&group] {
             // A disabled fighter group is not deployed here; its ports are not needed.
             return Vec::new();
         }
         let scope = topo.scope(&[group]);
-        let ports = v.port_list(&scope, group.name(), hosts, key, defaults::FIGHTER_MIN_PORT);
+        let ports = v.port_list(
+            &scope,
+            group.name(),
+            hosts,
+            key.name,
+            defaults::FIGHTER_MIN_PORT,
+        );
         hosts
             .iter()
             .enumerate()
@@ -397,12 +400,12 @@ fn read_organization(v: &mut Vars<'_>) -> Option<Organization> {
             })
             .collect()
     };
-    let data = fighters(Group::Data, FighterKind::Data, var::DATA);
-    let compute = fighters(Group::Compute, FighterKind::Compute, var::COMPUTE);
+    let data = fighters(Group::Data, FighterKind::Data, var::DATA_PORT);
+    let compute = fighters(Group::Compute, FighterKind::Compute, var::COMPUTE_PORT);
 
     let settings = read_settings(v, &topo);
     check_unquotable(v, &everyone, &topo.scope(&[Group::Admin]));
-    let cluster_name = v.string_or(&everyone, "cluster_name", defaults::CLUSTER_NAME);
+    let cluster_name = v.text(&everyone, var::CLUSTER_NAME);
     Some(Organization {
         cluster_name,
         enabled: topo.enabled.clone(),
@@ -417,7 +420,8 @@ fn read_organization(v: &mut Vars<'_>) -> Option<Organization> {
 }
 
 fn read_ice_protocol(v: &mut Vars<'_>, scope: &[&str]) -> IceProtocol {
-    let Some(var) = v.lookup(scope, "ice_protocol") else {
+    let key = var::ICE_PROTOCOL.name;
+    let Some(var) = v.lookup(scope, key) else {
         return IceProtocol::Tcp;
     };
     match var.value.as_str() {
@@ -428,12 +432,12 @@ fn read_ice_protocol(v: &mut Vars<'_>, scope: &[&str]) -> IceProtocol {
                 Diagnostic::error(
                     Code::InvalidValue,
                     format!(
-                        "`ice_protocol` must be tcp or ssl, found {}",
+                        "`{key}` must be tcp or ssl, found {}",
                         super::vars::describe(&var.value)
                     ),
                 )
                 .at(var.span.as_ref())
-                .hint("write `ice_protocol = tcp` (default) or `ice_protocol = ssl`"),
+                .hint(format!("write `{key} = tcp` (default) or `{key} = ssl`")),
             );
             IceProtocol::Tcp
         }
@@ -446,22 +450,20 @@ fn read_settings(v: &mut Vars<'_>, topo: &Topology<'_>) -> Settings {
     let carrier_scope = topo.scope(&[Group::Carrier]);
     let fighter_scope = topo.scope(&[Group::Data, Group::Compute]);
 
-    let deploy_dir = v.string_or(&everyone, "deploy_dir", defaults::DEPLOY_DIR);
+    let deploy_dir = v.text(&everyone, var::DEPLOY_DIR);
     if let Some(problem) = deploy_dir_problem(&deploy_dir) {
+        let key = var::DEPLOY_DIR.name;
         v.push_at(
             &everyone,
-            "deploy_dir",
+            key,
             Diagnostic::error(
                 Code::InvalidValue,
-                format!("`deploy_dir` must be {problem}, found '{deploy_dir}'"),
+                format!("`{key}` must be {problem}, found '{deploy_dir}'"),
             )
-            .hint(format!(
-                "for example `deploy_dir = {}`",
-                defaults::DEPLOY_DIR
-            )),
+            .hint(format!("for example `{key} = {}`", defaults::DEPLOY_DIR)),
         );
     }
-    let service_user = v.string_or(&everyone, "service_user", defaults::SERVICE_USER);
+    let service_user = v.text(&everyone, var::SERVICE_USER);
     let valid_user = !service_user.is_empty()
         && service_user.len() <= 32
         && service_user
@@ -471,7 +473,7 @@ fn read_settings(v: &mut Vars<'_>, topo: &Topology<'_>) -> Settings {
     if !valid_user || service_user == "root" {
         v.push_at(
             &everyone,
-            "service_user",
+            var::SERVICE_USER.name,
             Diagnostic::error(
                 Code::InvalidValue,
                 format!("`service_user` must be an unprivileged user name, found '{service_user}'"),
@@ -482,14 +484,14 @@ fn read_settings(v: &mut Vars<'_>, topo: &Topology<'_>) -> Settings {
             )),
         );
     }
-    let service_manager = match v.string(&everyone, "service_manager").as_deref() {
+    let service_manager = match v.string(&everyone, var::SERVICE_MANAGER.name).as_deref() {
         None | Some("auto") => ServiceManager::Auto,
         Some("systemd") => ServiceManager::Systemd,
         Some("process") => ServiceManager::Process,
         Some(other) => {
             v.push_at(
                 &everyone,
-                "service_manager",
+                var::SERVICE_MANAGER.name,
                 Diagnostic::error(
                     Code::InvalidValue,
                     format!("`service_manager` must be auto, systemd or process, found '{other}'"),
@@ -500,36 +502,41 @@ fn read_settings(v: &mut Vars<'_>, topo: &Topology<'_>) -> Settings {
     };
 
     let admin_on = topo.enabled[&Group::Admin];
-    let need = |v: &mut Vars<'_>, key: &str, why: &str| {
+    let need = |v: &mut Vars<'_>, key: &Variable, why: &str| {
         if admin_on {
-            v.required_string(&admin_scope, key, why)
+            v.required_string(&admin_scope, key.name, why)
         } else {
-            v.string(&admin_scope, key).unwrap_or_default()
+            v.string(&admin_scope, key.name).unwrap_or_default()
         }
     };
     let mysql_root_password = Secret::new(need(
         v,
-        "mysql_root_password",
+        var::MYSQL_ROOT_PASSWORD,
         "MySQL's root password on the admin host",
     ));
-    let db_password = Secret::new(need(v, "admin_password", "the admin's MySQL password"));
+    let db_password = Secret::new(need(v, var::ADMIN_PASSWORD, "the admin's MySQL password"));
     let db_user = v
-        .string(&admin_scope, "admin_user")
-        .or_else(|| v.string(&admin_scope, "amin_user"))
-        .unwrap_or_else(|| defaults::ADMIN_DB_USER.to_string());
-    let tls_on = v.bool(&admin_scope, "enable_tls", false, Code::InvalidValue);
+        .string(&admin_scope, var::ADMIN_USER.name)
+        .or_else(|| v.string(&admin_scope, var::AMIN_USER.name))
+        .unwrap_or_else(|| var::ADMIN_USER.default_text().to_string());
+    let tls_on = v.bool(
+        &admin_scope,
+        var::ENABLE_TLS.name,
+        var::ENABLE_TLS.default_bool(),
+        Code::InvalidValue,
+    );
     let tls = tls_on.then(|| read_tls(v, &admin_scope));
 
     let chain = ChainSettings {
-        rpc_url: v.string_or(&carrier_scope, "rpc_url", defaults::CHAIN_RPC_URL),
-        hrp: v.string_or(&carrier_scope, "hrp", defaults::CHAIN_HRP),
-        document_contract: v.string_or(&carrier_scope, "document_contract_address", ""),
-        pct_contract: v.string_or(&carrier_scope, "pct_contract_address", ""),
-        credential_contract: v.string_or(&carrier_scope, "credential_contract_address", ""),
-        proposal_contract: v.string_or(&carrier_scope, "proposal_contract_address", ""),
-        pay_agent_contract: v.string_or(&carrier_scope, "pay_agent_contract_address", ""),
+        rpc_url: v.text(&carrier_scope, var::RPC_URL),
+        hrp: v.text(&carrier_scope, var::HRP),
+        document_contract: v.text(&carrier_scope, var::DOCUMENT_CONTRACT_ADDRESS),
+        pct_contract: v.text(&carrier_scope, var::PCT_CONTRACT_ADDRESS),
+        credential_contract: v.text(&carrier_scope, var::CREDENTIAL_CONTRACT_ADDRESS),
+        proposal_contract: v.text(&carrier_scope, var::PROPOSAL_CONTRACT_ADDRESS),
+        pay_agent_contract: v.text(&carrier_scope, var::PAY_AGENT_CONTRACT_ADDRESS),
         bootstrap_nodes: match v
-            .lookup(&carrier_scope, "bootstrap_nodes")
+            .lookup(&carrier_scope, var::BOOTSTRAP_NODES.name)
             .map(|x| &x.value)
         {
             Some(crate::Value::List(items)) => {
@@ -547,8 +554,9 @@ fn read_settings(v: &mut Vars<'_>, topo: &Topology<'_>) -> Settings {
     let mut resources = BTreeMap::new();
     for g in Group::ALL {
         let scope = topo.scope(&[g]);
-        let cpu = v.non_negative(&scope, &format!("{g}_cpu_quota"), "percent of one core");
-        let mem = v.non_negative(&scope, &format!("{g}_memory_limit"), "MiB");
+        let (cpu_var, mem_var) = var::resources(g);
+        let cpu = v.non_negative(&scope, cpu_var.name, "percent of one core");
+        let mem = v.non_negative(&scope, mem_var.name, "MiB");
         resources.insert(
             g,
             Resources {
@@ -567,23 +575,24 @@ fn read_settings(v: &mut Vars<'_>, topo: &Topology<'_>) -> Settings {
             mysql_root_password,
             db_user,
             db_password,
-            pinata_token: Secret::new(v.string(&admin_scope, "pinata_token").unwrap_or_default()),
-            pinata_gateway: v.string(&admin_scope, "pinata_gateway").unwrap_or_default(),
-            pinata_url: v.string_or(&admin_scope, "pinata_url", defaults::PINATA_URL),
-            jvm_opts: v.string_or(&admin_scope, "admin_jvm_opts", defaults::ADMIN_JVM_OPTS),
+            pinata_token: Secret::new(v.text(&admin_scope, var::PINATA_TOKEN)),
+            pinata_gateway: v.text(&admin_scope, var::PINATA_GATEWAY),
+            pinata_url: v.text(&admin_scope, var::PINATA_URL),
+            jvm_opts: v.text(&admin_scope, var::ADMIN_JVM_OPTS),
             tls,
         },
         chain,
         storage,
         fighter: FighterSettings {
-            latticex_rosetta: v
-                .string(&fighter_scope, "latticex_rosetta")
-                .unwrap_or_default(),
-            latticex_psi: v.string(&fighter_scope, "latticex_psi").unwrap_or_default(),
-            fighter_dcv: v.string(&fighter_scope, "fighter_dcv").unwrap_or_default(),
-            channel_sdk: v.string(&fighter_scope, "channel_sdk").unwrap_or_default(),
-            python_proxy: v.string(&fighter_scope, "python_proxy").unwrap_or_default(),
-            python: v.string_or(&fighter_scope, "fighter_python", defaults::FIGHTER_PYTHON),
+            latticex_rosetta: v.text(&fighter_scope, var::LATTICEX_ROSETTA),
+            latticex_psi: v.text(&fighter_scope, var::LATTICEX_PSI),
+            fighter_dcv: v.text(&fighter_scope, var::FIGHTER_DCV),
+            channel_sdk: v.text(&fighter_scope, var::CHANNEL_SDK),
+            python_proxy: v.text(&fighter_scope, var::PYTHON_PROXY),
+            python: v
+                .string(&fighter_scope, var::FIGHTER_PYTHON.name)
+                .filter(|p| !p.trim().is_empty()),
+            base_python: v.text(&fighter_scope, var::FIGHTER_BASE_PYTHON),
         },
         resources,
     }
@@ -591,40 +600,42 @@ fn read_settings(v: &mut Vars<'_>, topo: &Topology<'_>) -> Settings {
 
 fn read_tls(v: &mut Vars<'_>, scope: &[&str]) -> TlsSettings {
     let mut missing = Vec::new();
-    let mut get = |key: &'static str| match v.string(scope, key).filter(|s| !s.trim().is_empty()) {
+    let mut get = |key: &Variable| match v.string(scope, key.name).filter(|s| !s.trim().is_empty())
+    {
         Some(s) => s,
         None => {
-            missing.push(key);
+            missing.push(key.name);
             String::new()
         }
     };
-    let server_name = get("admin_server_name");
-    let cert_file = get("admin_ssl_certificate");
-    let key_file = get("admin_ssl_certificate_key");
+    let server_name = get(var::ADMIN_SERVER_NAME);
+    let cert_file = get(var::ADMIN_SSL_CERTIFICATE);
+    let key_file = get(var::ADMIN_SSL_CERTIFICATE_KEY);
     if !missing.is_empty() {
         v.push_at(
             scope,
-            "enable_tls",
+            var::ENABLE_TLS.name,
             Diagnostic::error(Code::TlsSettings, format!("`enable_tls` is True but {} {} not set", missing.join(", "), if missing.len() == 1 { "is" } else { "are" }))
                 .hint("set admin_server_name, admin_ssl_certificate and admin_ssl_certificate_key (paths of the certificate and key on the admin host), or `enable_tls = False`"),
         );
     }
     TlsSettings {
         server_name,
-        protocols: v.string_or(scope, "admin_ssl_protocols", defaults::ADMIN_TLS_PROTOCOLS),
-        ciphers: v.string_or(scope, "admin_ssl_ciphers", defaults::ADMIN_TLS_CIPHERS),
+        protocols: v.text(scope, var::ADMIN_SSL_PROTOCOLS),
+        ciphers: v.text(scope, var::ADMIN_SSL_CIPHERS),
         cert_file,
         key_file,
     }
 }
 
 fn read_storage(v: &mut Vars<'_>, scope: &[&str], carrier_on: bool) -> Option<StorageAddr> {
-    let ip_var = v.lookup(scope, "storage_ip");
-    let port_var = v.lookup(scope, "storage_port");
+    let (ip_key, port_key) = (var::STORAGE_IP.name, var::STORAGE_PORT.name);
+    let ip_var = v.lookup(scope, ip_key);
+    let port_var = v.lookup(scope, port_key);
     match (ip_var, port_var) {
         (Some(ip), Some(port)) => {
-            let ip = v.ipv4_value("storage_ip", ip);
-            let port = v.port_value("storage_port", port, 1);
+            let ip = v.ipv4_value(ip_key, ip);
+            let port = v.port_value(port_key, port, 1);
             Some(StorageAddr {
                 ip: ip?,
                 port: port?,
@@ -691,7 +702,8 @@ fn check_ports(inv: &Inventory, org: &Organization, diags: &mut Vec<Diagnostic>)
 
 /// The carrier's log level: 0 (silent) .. 5 (trace); unset (or a template) means the default.
 fn verbosity_level(v: &mut Vars<'_>, scope: &[&str]) -> u8 {
-    let Some(level) = v.non_negative(scope, "carrier_verbosity", "log level 0..5") else {
+    let key = var::CARRIER_VERBOSITY.name;
+    let Some(level) = v.non_negative(scope, key, "log level 0..5") else {
         return defaults::CARRIER_VERBOSITY;
     };
     match u8::try_from(level) {
@@ -699,10 +711,10 @@ fn verbosity_level(v: &mut Vars<'_>, scope: &[&str]) -> u8 {
         _ => {
             let d = Diagnostic::error(
                 Code::InvalidValue,
-                format!("`carrier_verbosity` must be 0..5, found {level}"),
+                format!("`{key}` must be 0..5, found {level}"),
             )
             .hint("0 silent, 1 error, 2 warn, 3 info (default), 4 debug, 5 trace");
-            v.push_at(scope, "carrier_verbosity", d);
+            v.push_at(scope, key, d);
             defaults::CARRIER_VERBOSITY
         }
     }
@@ -724,27 +736,27 @@ fn check_unquotable(v: &mut Vars<'_>, everyone: &[&str], admin: &[&str]) {
     type Rule<'r> = (&'r str, &'r [&'r str], &'r dyn Fn(&str) -> bool, &'r str);
     let mut rules: Vec<Rule<'_>> = vec![
         (
-            "deploy_dir",
+            var::DEPLOY_DIR.name,
             everyone,
             &path,
             "letters, digits and / . _ - only (it is written into unit files and the nginx site)",
         ),
         (
-            "admin_server_name",
+            var::ADMIN_SERVER_NAME.name,
             admin,
             &host_name,
             "a host name: letters, digits and . - _ * only",
         ),
     ];
     for key in [
-        "admin_password",
-        "admin_user",
-        "amin_user",
-        "pinata_token",
-        "pinata_gateway",
-        "pinata_url",
+        var::ADMIN_PASSWORD,
+        var::ADMIN_USER,
+        var::AMIN_USER,
+        var::PINATA_TOKEN,
+        var::PINATA_GATEWAY,
+        var::PINATA_URL,
     ] {
-        rules.push((key, admin, &spring, SPRING));
+        rules.push((key.name, admin, &spring, SPRING));
     }
     for (key, scope, ok, expected) in rules {
         let Some(var) = v.lookup(scope, key) else {

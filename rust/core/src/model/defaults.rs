@@ -51,6 +51,9 @@ pub const CONSUL_ADMIN_SERVICE: &str = "adminService";
 pub const CONSUL_ADMIN_GRPC_SERVICE: &str = "adminGrpcService";
 pub const CONSUL_DATA_SERVICE: &str = "dataService";
 pub const CONSUL_COMPUTE_SERVICE: &str = "jobService";
+/// Tags of the services registered with a tag.
+pub const CONSUL_CARRIER_TAG: &str = "carrier";
+pub const CONSUL_ADMIN_GRPC_TAG: &str = "adminGrpc";
 
 /// Chain settings: upstream's public values are used when the inventory sets none.
 pub const CHAIN_RPC_URL: &str = "ws://127.0.0.1:6790";
@@ -62,8 +65,13 @@ pub const CHAIN_HRP: &str = "lat";
 pub const CARRIER_VERBOSITY: u8 = 3;
 /// `pinata_url`: the pinning API of the admin's IPFS uploads.
 pub const PINATA_URL: &str = "https://api.pinata.cloud";
-/// `fighter_python`: relative paths are taken from `deploy_dir` (upstream installs miniconda there).
-pub const FIGHTER_PYTHON: &str = "miniconda3/bin/python";
+/// `fighter_base_python`: the fighters' virtual environments are made from it.
+pub const FIGHTER_BASE_PYTHON: &str = "/usr/bin/python3";
+/// Wheel file names in the artifact bundle when the inventory names none.
+pub const FIGHTER_DCV_WHEEL: &str = "fighter_dcv-0.9.1-py3-none-any.whl";
+pub const CHANNEL_SDK_WHEEL: &str = "datum_network_channel_sdk-2.0.4-py3-none-any.whl";
+pub const LATTICEX_PSI_WHEEL: &str = "latticex_psi-1.0.0-py3-none-any.whl";
+pub const LATTICEX_ROSETTA_WHEEL: &str = "latticex_rosetta-1.0.0-py3-none-any.whl";
 /// Python module each fighter runs (`python -u -m <module> <config>`).
 pub const DATA_MODULE: &str = "fighter_project.data_svc.main";
 pub const COMPUTE_MODULE: &str = "fighter_project.compute_svc.main";
@@ -113,6 +121,7 @@ pub const NGINX_SITE_FILE: &str = "/etc/nginx/conf.d/metis-admin.conf";
 pub const MYSQL_CONF_FILE: &str = "/etc/mysql/mariadb.conf.d/60-metis.cnf";
 /// Where the rendered units go (`metis-<service>.service`).
 pub const SYSTEMD_UNIT_DIR: &str = "/etc/systemd/system";
+/// Our units are `<prefix><service>.service` (MySQL and nginx keep Debian's own).
 pub const UNIT_PREFIX: &str = "metis-";
 pub const UNIT_LIMIT_NOFILE: u32 = 65536;
 pub const UNIT_TIMEOUT_STOP_SECS: u32 = 30;

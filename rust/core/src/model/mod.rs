@@ -1,10 +1,12 @@
 //! The typed organisation: which service runs on which host with which ports and settings.
-//! Built once from an [`Inventory`](crate::Inventory) by [`build`]; every default lives in
-//! [`defaults`], every port a service opens in [`ports`].
+//! Built once from an [`Inventory`](crate::Inventory) by [`build`]; every inventory variable is
+//! described in [`variables`], every default lives in [`defaults`], and what each service is on
+//! its host in [`crate::services`].
 
 pub mod build;
 pub mod defaults;
 pub mod ports;
+pub mod variables;
 pub mod vars;
 
 use std::collections::BTreeMap;
@@ -50,8 +52,8 @@ impl Group {
     }
 
     /// The `enable_deploy_<group>` switch.
-    pub fn enable_var(self) -> String {
-        format!("enable_deploy_{}", self.name())
+    pub fn enable_var(self) -> &'static str {
+        variables::switch(self).name
     }
 
     /// The processes this group runs on each of its hosts.
@@ -142,6 +144,13 @@ impl fmt::Display for Service {
 pub struct HostRef {
     pub name: String,
     pub ip: Ipv4Addr,
+}
+
+impl HostRef {
+    /// Whether `name_or_ip` names this host: its inventory name or its address.
+    pub fn is(&self, name_or_ip: &str) -> bool {
+        self.name == name_or_ip || name_or_ip.parse::<Ipv4Addr>().is_ok_and(|ip| ip == self.ip)
+    }
 }
 
 /// A password, token or key. Never printed by `Debug` or `Display`.
@@ -314,9 +323,11 @@ pub struct FighterSettings {
     pub channel_sdk: String,
     /// pip index option, e.g. `-i https://...` (upstream's `python_proxy`).
     pub python_proxy: String,
-    /// `fighter_python`: the interpreter the fighters run under; a relative path is taken from
-    /// `deploy_dir` (default [`defaults::FIGHTER_PYTHON`]).
-    pub python: String,
+    /// `fighter_python`: an interpreter the fighters run under instead of a virtual environment
+    /// of their own; a relative path is taken from `deploy_dir`.
+    pub python: Option<String>,
+    /// `fighter_base_python`: what the virtual environments are made from.
+    pub base_python: String,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -365,15 +376,10 @@ impl Organization {
 
     /// Every (host, service) placed in the organisation, in start order.
     pub fn placements(&self) -> Vec<(&HostRef, Service)> {
-        let mut out = Vec::new();
-        for g in Group::ALL {
-            for host in self.group_hosts(g) {
-                for s in g.services() {
-                    out.push((host, *s));
-                }
-            }
-        }
-        out
+        self.instances()
+            .into_iter()
+            .map(|i| (i.host, i.service))
+            .collect()
     }
 
     /// The hosts of a group, in inventory order.
@@ -390,12 +396,21 @@ impl Organization {
 
     /// Every distinct host of the organisation, by name, in first-seen start order.
     pub fn hosts(&self) -> Vec<&HostRef> {
-        let mut out: Vec<&HostRef> = Vec::new();
-        for (h, _) in self.placements() {
-            if !out.iter().any(|o| o.name == h.name) {
-                out.push(h);
-            }
-        }
-        out
+        let mut seen = std::collections::HashSet::new();
+        Group::ALL
+            .into_iter()
+            .flat_map(|g| self.group_hosts(g))
+            .filter(|h| seen.insert(h.name.as_str()))
+            .collect()
+    }
+
+    /// The host of the organisation named `name_or_ip` (inventory name, else address).
+    pub fn find_host(&self, name_or_ip: &str) -> Option<&HostRef> {
+        let hosts = self.hosts();
+        hosts
+            .iter()
+            .find(|h| h.name == name_or_ip)
+            .or_else(|| hosts.iter().find(|h| h.is(name_or_ip)))
+            .copied()
     }
 }

@@ -1,6 +1,7 @@
 //! Typed reading of inventory variables: each reader returns the value or records a located
 //! diagnostic saying what was expected, and falls back so that every problem gets reported.
 
+use super::variables::Variable;
 use crate::diag::{Code, Diagnostic, Span};
 use crate::inventory::{Inventory, Var};
 use crate::value::Value;
@@ -245,6 +246,20 @@ impl<'a> Vars<'a> {
     pub fn string_or(&mut self, hosts: &[&str], key: &str, default: &str) -> String {
         self.string(hosts, key)
             .unwrap_or_else(|| default.to_string())
+    }
+
+    /// A text variable, or its default from the table ("" when it has none).
+    pub fn text(&mut self, hosts: &[&str], var: &Variable) -> String {
+        self.string_or(hosts, var.name, var.default_text())
+    }
+
+    /// A port variable: its default from the table when absent (or a template), `None` when
+    /// invalid (reported) or absent without a default.
+    pub fn port_of(&mut self, hosts: &[&str], var: &Variable, min: u16) -> Option<u16> {
+        match self.lookup(hosts, var.name) {
+            Some(v) if !is_template(&v.value) => self.port_value(var.name, v, min),
+            _ => var.default_port(),
+        }
     }
 
     /// A required, non-empty string.

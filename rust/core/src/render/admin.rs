@@ -17,7 +17,12 @@ pub fn jdbc_url(node: &AdminNode) -> String {
     )
 }
 
-pub fn application(org: &Organization, lay: &Layout<'_>, node: &AdminNode) -> RenderedFile {
+pub fn application(
+    org: &Organization,
+    lay: &Layout<'_>,
+    node: &AdminNode,
+    path: String,
+) -> RenderedFile {
     let a = &org.settings.admin;
     let ip = node.host.ip.to_string();
     let (consul_ip, consul_port) = first_consul(org);
@@ -91,13 +96,7 @@ pub fn application(org: &Organization, lay: &Layout<'_>, node: &AdminNode) -> Re
         ("pinata-gateway", Yaml::str(&a.pinata_gateway)),
         ("pinata-url", Yaml::str(&a.pinata_url)),
     ]);
-    RenderedFile::new(
-        &node.host,
-        Service::Admin,
-        lay.config_file(Service::Admin),
-        doc.to_document(),
-    )
-    .secret()
+    RenderedFile::new(&node.host, Service::Admin, path, doc.to_document()).secret()
 }
 
 /// `[mysqld]` settings, read by Debian's MariaDB after its own `50-server.cnf`.

@@ -4,7 +4,12 @@ use super::emit::Yaml;
 use super::{first_consul, Layout, RenderedFile};
 use crate::model::{CarrierNode, Group, Organization, Service};
 
-pub fn config(org: &Organization, lay: &Layout<'_>, node: &CarrierNode) -> RenderedFile {
+pub fn config(
+    org: &Organization,
+    lay: &Layout<'_>,
+    node: &CarrierNode,
+    path: String,
+) -> RenderedFile {
     let ip = node.host.ip.to_string();
     let p = node.ports;
     let chain = &org.settings.chain;
@@ -44,10 +49,5 @@ pub fn config(org: &Organization, lay: &Layout<'_>, node: &CarrierNode) -> Rende
         s("did.proposal-contract-proxy", &chain.proposal_contract),
         s("pay-agent-contract-proxy", &chain.pay_agent_contract),
     ]);
-    RenderedFile::new(
-        &node.host,
-        Service::Carrier,
-        lay.config_file(Service::Carrier),
-        doc.to_document(),
-    )
+    RenderedFile::new(&node.host, Service::Carrier, path, doc.to_document())
 }

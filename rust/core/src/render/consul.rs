@@ -25,7 +25,12 @@ pub fn datacenter(cluster_name: &str) -> String {
     }
 }
 
-pub fn config(org: &Organization, lay: &Layout<'_>, node: &ConsulNode) -> RenderedFile {
+pub fn config(
+    org: &Organization,
+    lay: &Layout<'_>,
+    node: &ConsulNode,
+    path: String,
+) -> RenderedFile {
     let ip = node.host.ip.to_string();
     let p = node.ports;
     // Every other agent's serf_lan address: start order does not matter.
@@ -59,12 +64,7 @@ pub fn config(org: &Organization, lay: &Layout<'_>, node: &ConsulNode) -> Render
     }
     let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
     text.push('\n');
-    RenderedFile::new(
-        &node.host,
-        Service::Consul,
-        lay.config_file(Service::Consul),
-        text,
-    )
+    RenderedFile::new(&node.host, Service::Consul, path, text)
 }
 
 #[cfg(test)]

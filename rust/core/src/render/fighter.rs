@@ -14,23 +14,18 @@ pub fn deregister_after() -> String {
     }
 }
 
-pub fn config(org: &Organization, lay: &Layout<'_>, node: &FighterNode) -> RenderedFile {
-    let (service, group, tasks, name, tag) = match node.kind {
-        FighterKind::Data => (
-            Service::Data,
-            Group::Data,
-            defaults::DATA_TASK_PORTS,
-            defaults::CONSUL_DATA_SERVICE,
-            defaults::CONSUL_DATA_TAG,
-        ),
-        FighterKind::Compute => (
-            Service::Compute,
-            Group::Compute,
-            defaults::COMPUTE_TASK_PORTS,
-            defaults::CONSUL_COMPUTE_SERVICE,
-            defaults::CONSUL_COMPUTE_TAG,
-        ),
+pub fn config(
+    org: &Organization,
+    lay: &Layout<'_>,
+    node: &FighterNode,
+    path: String,
+) -> RenderedFile {
+    let (service, group) = match node.kind {
+        FighterKind::Data => (Service::Data, Group::Data),
+        FighterKind::Compute => (Service::Compute, Group::Compute),
     };
+    let tasks = crate::services::fighter::task_ports(node.kind);
+    let (name, tag) = crate::services::fighter::consul_identity(node.kind);
     let (consul_ip, consul_port) = first_consul(org);
     let pass_ice = org.ice_via.is_some() && org.is_enabled(Group::IceVia);
     let mut entries = vec![
@@ -72,10 +67,5 @@ pub fn config(org: &Organization, lay: &Layout<'_>, node: &FighterNode) -> Rende
         "consul".to_owned(),
         Yaml::Map(consul.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()),
     ));
-    RenderedFile::new(
-        &node.host,
-        service,
-        lay.config_file(service),
-        Yaml::Map(entries).to_document(),
-    )
+    RenderedFile::new(&node.host, service, path, Yaml::Map(entries).to_document())
 }

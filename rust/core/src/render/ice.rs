@@ -11,7 +11,7 @@ fn props(out: &mut String, entries: &[(&str, String)]) {
     }
 }
 
-pub fn icegrid(lay: &Layout<'_>, node: &IceViaNode) -> RenderedFile {
+pub fn icegrid(lay: &Layout<'_>, node: &IceViaNode, path: String) -> RenderedFile {
     let ip = node.host.ip;
     let inst = defaults::ICEGRID_INSTANCE;
     let verifier = format!("{inst}/NullPermissionsVerifier");
@@ -36,15 +36,10 @@ pub fn icegrid(lay: &Layout<'_>, node: &IceViaNode) -> RenderedFile {
             ("Ice.LogFile", lay.log_file(Service::IceGrid)),
         ],
     );
-    RenderedFile::new(
-        &node.host,
-        Service::IceGrid,
-        lay.config_file(Service::IceGrid),
-        c,
-    )
+    RenderedFile::new(&node.host, Service::IceGrid, path, c)
 }
 
-pub fn glacier2(lay: &Layout<'_>, node: &IceViaNode) -> RenderedFile {
+pub fn glacier2(lay: &Layout<'_>, node: &IceViaNode, path: String) -> RenderedFile {
     let ip = node.host.ip;
     let inst = defaults::GLACIER2_INSTANCE;
     let mut c = String::from("# Rendered by metis-deploy: Glacier2 router.\n");
@@ -85,10 +80,5 @@ pub fn glacier2(lay: &Layout<'_>, node: &IceViaNode) -> RenderedFile {
         ]);
     }
     props(&mut c, &entries);
-    RenderedFile::new(
-        &node.host,
-        Service::Glacier2,
-        lay.config_file(Service::Glacier2),
-        c,
-    )
+    RenderedFile::new(&node.host, Service::Glacier2, path, c)
 }

@@ -4,28 +4,28 @@
 //! Rendering is pure and deterministic: the same organisation gives byte-identical files, in the
 //! same order (start order of the services, then a fixed order within each service).
 
-mod admin;
-mod carrier;
-mod consul;
+pub(crate) mod admin;
+pub(crate) mod carrier;
+pub(crate) mod consul;
 pub mod emit;
-mod fighter;
-mod ice;
+pub(crate) mod fighter;
+pub(crate) mod ice;
 pub mod keys;
-pub mod layout;
 mod systemd;
 
 use crate::model::{Group, HostRef, Organization, Service, ServiceManager};
+use crate::services::{Instance, Unit};
 use sha2::{Digest, Sha256};
 use std::fmt::{self, Write};
 
-pub use layout::Layout;
+pub use crate::services::layout::ROOT;
+pub use crate::services::Layout;
+pub use systemd::unit_path;
 
 /// File mode of a file that holds a secret (password, token, key).
 pub const SECRET_MODE: u32 = 0o600;
 /// File mode of every other rendered file.
 pub const PUBLIC_MODE: u32 = 0o644;
-/// Owner and group of system files.
-pub const ROOT: &str = "root";
 
 /// One file to write on one host. Its `Debug` shows the content of a secret file as
 /// `<secret: N bytes>`.
@@ -102,33 +102,37 @@ impl RenderedFile {
 /// Every file of the services of enabled groups placed on `host` (an inventory host name), in
 /// start order. Empty for an unknown host.
 pub fn render_host(org: &Organization, host: &str) -> Vec<RenderedFile> {
-    let mut out = Vec::new();
-    for (h, service) in org.placements() {
-        if h.name == host && org.is_enabled(service.group()) {
-            render_service(org, h, service, &mut out);
-        }
-    }
-    set_owners(org, &mut out);
-    out
+    render_instances(org, &org.instances_on(host))
 }
 
-/// Files under `deploy_dir` belong to the service user; everything else stays root's.
-fn set_owners(org: &Organization, files: &mut [RenderedFile]) {
-    let dir = format!("{}/", org.settings.deploy_dir.trim_end_matches('/'));
-    for f in files.iter_mut().filter(|f| f.path.starts_with(&dir)) {
-        f.owner.clone_from(&org.settings.service_user);
-        f.group.clone_from(&org.settings.service_user);
+/// Every file of the given instances, in their order: each one's config files, then its unit
+/// (our own units only, and only when services run under systemd).
+pub fn render_instances(org: &Organization, instances: &[Instance<'_>]) -> Vec<RenderedFile> {
+    let lay = Layout::new(&org.settings);
+    let mut out = Vec::new();
+    for inst in instances {
+        let desc = inst.describe(org);
+        out.extend(desc.config_files());
+        if desc.unit() == Unit::Own && wants_units(org) {
+            out.push(systemd::unit(org, &lay, inst, &*desc));
+        }
     }
+    for f in &mut out {
+        let owner = lay.owner_of(&f.path);
+        f.owner = owner.to_owned();
+        f.group = owner.to_owned();
+    }
+    out
 }
 
 /// Every file of every host, host by host in [`Organization::hosts`] order.
 pub fn render_all(org: &Organization) -> Vec<RenderedFile> {
-    let mut out = Vec::new();
-    for (h, service) in org.placements() {
-        if org.is_enabled(service.group()) {
-            render_service(org, h, service, &mut out);
-        }
-    }
+    let enabled: Vec<Instance<'_>> = org
+        .instances()
+        .into_iter()
+        .filter(|i| org.is_enabled(i.service.group()))
+        .collect();
+    let mut out = render_instances(org, &enabled);
     // Group by host (stable: keeps start order within a host).
     let order: std::collections::HashMap<&str, usize> = org
         .hosts()
@@ -137,77 +141,12 @@ pub fn render_all(org: &Organization) -> Vec<RenderedFile> {
         .map(|(i, h)| (h.name.as_str(), i))
         .collect();
     out.sort_by_key(|f| order.get(f.host.as_str()).copied());
-    set_owners(org, &mut out);
     out
 }
 
 /// Whether services get systemd units (`service_manager` auto or systemd).
-fn wants_units(org: &Organization) -> bool {
+pub fn wants_units(org: &Organization) -> bool {
     org.settings.service_manager != ServiceManager::Process
-}
-
-fn render_service(
-    org: &Organization,
-    host: &HostRef,
-    service: Service,
-    out: &mut Vec<RenderedFile>,
-) {
-    let lay = Layout::new(&org.settings);
-    let on_host = |h: &HostRef| h == host;
-    let config = match service {
-        Service::Consul => org
-            .consul
-            .iter()
-            .find(|n| on_host(&n.host))
-            .map(|n| consul::config(org, &lay, n)),
-        Service::Carrier => org
-            .carrier
-            .as_ref()
-            .filter(|n| on_host(&n.host))
-            .map(|n| carrier::config(org, &lay, n)),
-        Service::IceGrid => org
-            .ice_via
-            .as_ref()
-            .filter(|n| on_host(&n.host))
-            .map(|n| ice::icegrid(&lay, n)),
-        Service::Glacier2 => org
-            .ice_via
-            .as_ref()
-            .filter(|n| on_host(&n.host))
-            .map(|n| ice::glacier2(&lay, n)),
-        Service::Mysql => org
-            .admin
-            .iter()
-            .find(|n| on_host(&n.host))
-            .map(admin::mysql),
-        Service::Admin => org
-            .admin
-            .iter()
-            .find(|n| on_host(&n.host))
-            .map(|n| admin::application(org, &lay, n)),
-        Service::Nginx => org
-            .admin
-            .iter()
-            .find(|n| on_host(&n.host))
-            .map(|n| admin::nginx_site(org, &lay, n)),
-        Service::Data => org
-            .data
-            .iter()
-            .find(|n| on_host(&n.host))
-            .map(|n| fighter::config(org, &lay, n)),
-        Service::Compute => org
-            .compute
-            .iter()
-            .find(|n| on_host(&n.host))
-            .map(|n| fighter::config(org, &lay, n)),
-    };
-    let Some(config) = config else { return };
-    out.push(config);
-    // MySQL and nginx run under Debian's own units: only their settings are rendered.
-    let own_unit = !matches!(service, Service::Mysql | Service::Nginx);
-    if own_unit && wants_units(org) {
-        out.push(systemd::unit(org, &lay, host, service));
-    }
 }
 
 /// The consul agent services register with: the first consul host's IP and http port.

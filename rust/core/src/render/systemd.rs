@@ -1,60 +1,28 @@
-//! One systemd unit per service (`metis-<service>.service`). MySQL and nginx keep Debian's own.
+//! One systemd unit per service that runs under a unit of ours (`metis-<service>.service`); the
+//! unit's command, environment, user and directory come from the service's description.
 
-use super::emit::{systemd_env, systemd_value, systemd_var, systemd_word};
+use super::emit::{systemd_env, systemd_value, systemd_word};
 use super::{resources, Layout, RenderedFile};
-use crate::model::{defaults, HostRef, Organization, Service};
+use crate::model::{defaults, Organization, Service};
+use crate::services::{unit_name, Describe, Instance, Unit, Word};
 use std::fmt::Write;
 
-/// The command line of a service: its words, unescaped (`$VAR` words are expansions).
-pub fn command(org: &Organization, lay: &Layout<'_>, service: Service) -> Vec<String> {
-    let cfg = lay.config_file(service);
-    let w = |s: &str| s.to_owned();
-    match service {
-        Service::Consul => vec![
-            lay.consul_bin(),
-            w("agent"),
-            format!("-config-dir={}", lay.config_dir(service.group())),
-        ],
-        Service::Carrier => vec![lay.carrier_bin(), w("--config-file"), cfg],
-        Service::Admin => vec![
-            w(defaults::JAVA_BIN),
-            systemd_var("JVM_OPTS"),
-            w("-jar"),
-            lay.admin_jar(),
-            format!(
-                "--spring.profiles.active={}",
-                defaults::ADMIN_SPRING_PROFILE
-            ),
-        ],
-        Service::IceGrid => vec![
-            w(defaults::ICEGRIDREGISTRY_BIN),
-            format!("--Ice.Config={cfg}"),
-        ],
-        Service::Glacier2 => vec![
-            w(defaults::GLACIER2ROUTER_BIN),
-            format!("--Ice.Config={cfg}"),
-        ],
-        Service::Data | Service::Compute => vec![
-            lay.fighter_python(&org.settings),
-            w("-u"),
-            w("-m"),
-            w(if service == Service::Data {
-                defaults::DATA_MODULE
-            } else {
-                defaults::COMPUTE_MODULE
-            }),
-            cfg,
-        ],
-        Service::Mysql | Service::Nginx => Vec::new(),
-    }
+/// `/etc/systemd/system/metis-<service>.service`.
+pub fn unit_path(service: Service) -> String {
+    format!(
+        "{}/{}",
+        defaults::SYSTEMD_UNIT_DIR,
+        unit_name(service, Unit::Own)
+    )
 }
 
 pub fn unit(
     org: &Organization,
     lay: &Layout<'_>,
-    host: &HostRef,
-    service: Service,
+    inst: &Instance<'_>,
+    desc: &dyn Describe,
 ) -> RenderedFile {
+    let (host, service) = (inst.host, inst.service);
     let mut c = String::from("# Rendered by metis-deploy.\n[Unit]\n");
     let _ = writeln!(c, "Description=Metis {} ({})", service.name(), host.ip);
     c.push_str(
@@ -66,18 +34,16 @@ pub fn unit(
         "WorkingDirectory={}",
         systemd_value(&lay.group_dir(service.group()))
     );
-    if service == Service::Admin {
-        let _ = writeln!(
-            c,
-            "Environment={}",
-            systemd_env("JVM_OPTS", &org.settings.admin.jvm_opts)
-        );
+    for (name, value) in desc.environment() {
+        let _ = writeln!(c, "Environment={}", systemd_env(name, &value));
     }
-    let words: Vec<String> = command(org, lay, service)
+    let words: Vec<String> = desc
+        .command()
         .iter()
-        .map(|word| match word.strip_prefix('$') {
-            Some(var) if service == Service::Admin && var == "JVM_OPTS" => word.clone(),
-            _ => systemd_word(word),
+        .map(|word| match word {
+            // `$NAME` unquoted: systemd splits the variable's value into words.
+            Word::Env(name) => format!("${name}"),
+            Word::Literal(w) => systemd_word(w),
         })
         .collect();
     let _ = writeln!(c, "ExecStart={}", words.join(" "));
@@ -94,5 +60,5 @@ pub fn unit(
         let _ = writeln!(c, "MemoryAccounting=yes\nMemoryMax={}M", r.memory_limit_mib);
     }
     c.push_str("\n[Install]\nWantedBy=multi-user.target\n");
-    RenderedFile::new(host, service, lay.unit_file(service), c)
+    RenderedFile::new(host, service, unit_path(service), c)
 }

@@ -1,0 +1,199 @@
+//! The admin host: MariaDB (Debian's unit, our settings), the admin backend (Java) and nginx
+//! (Debian's unit, our site) serving the web UI and proxying the backend.
+
+use super::{Artifact, ArtifactKind, Ctx, Describe, Dir, Port, Registration, Unit, Word};
+use crate::health::CheckKind;
+use crate::model::variables as var;
+use crate::model::{defaults, AdminNode, Group};
+use crate::render::{self, RenderedFile};
+
+/// Debian's units of the services metis-deploy configures but does not run itself.
+pub const MARIADB_UNIT: &str = "mariadb.service";
+pub const NGINX_UNIT: &str = "nginx.service";
+/// nginx's own error log on Debian.
+const NGINX_ERROR_LOG: &str = "/var/log/nginx/error.log";
+/// The admin's environment variable holding the JVM options (`$JVM_OPTS` in its command).
+const JVM_OPTS: &str = "JVM_OPTS";
+
+pub(super) struct Mysql<'a> {
+    pub ctx: Ctx<'a>,
+    pub node: &'a AdminNode,
+}
+
+pub(super) struct Admin<'a> {
+    pub ctx: Ctx<'a>,
+    pub node: &'a AdminNode,
+}
+
+pub(super) struct Nginx<'a> {
+    pub ctx: Ctx<'a>,
+    pub node: &'a AdminNode,
+}
+
+impl Describe for Mysql<'_> {
+    fn ports(&self) -> Vec<Port> {
+        let port = defaults::MYSQL_PORT;
+        vec![Port::tcp("mysql", port, None).probe(
+            "greeting",
+            CheckKind::MysqlGreeting {
+                addr: self.ctx.sock(port),
+            },
+        )]
+    }
+    fn unit(&self) -> Unit {
+        Unit::Distribution(MARIADB_UNIT)
+    }
+    /// The server, and PyMySQL for Ansible's database modules.
+    fn packages(&self) -> Vec<&'static str> {
+        vec!["mariadb-server", "python3-pymysql"]
+    }
+    fn directories(&self) -> Vec<Dir> {
+        Vec::new()
+    }
+    fn config_files(&self) -> Vec<RenderedFile> {
+        vec![render::admin::mysql(self.node)]
+    }
+    /// MariaDB logs to the journal on Debian.
+    fn log_file(&self) -> Option<String> {
+        None
+    }
+}
+
+impl Describe for Admin<'_> {
+    fn ports(&self) -> Vec<Port> {
+        let n = self.node;
+        vec![
+            Port::tcp("web", n.web_port, Some(var::ADMIN_WEB_PORT.name)).probe(
+                "web",
+                CheckKind::Http {
+                    addr: self.ctx.sock(n.web_port),
+                    path: defaults::ADMIN_HEALTH_PATH.to_owned(),
+                },
+            ),
+            Port::tcp("grpc", n.grpc_port, Some(var::ADMIN_GRPC_SERVER_PORT.name)).probe(
+                "grpc",
+                CheckKind::Http2 {
+                    addr: self.ctx.sock(n.grpc_port),
+                },
+            ),
+        ]
+    }
+    fn packages(&self) -> Vec<&'static str> {
+        vec!["openjdk-17-jre-headless"]
+    }
+    fn directories(&self) -> Vec<Dir> {
+        let mut dirs = self.ctx.standard_dirs();
+        // nginx (www-data) reads the web UI: world-readable.
+        dirs.push(self.ctx.dir(self.ctx.lay.admin_web_root(), 0o755));
+        dirs
+    }
+    fn config_files(&self) -> Vec<RenderedFile> {
+        let path = format!(
+            "{}/application-{}.yml",
+            self.ctx.lay.config_dir(Group::Admin),
+            defaults::ADMIN_SPRING_PROFILE
+        );
+        vec![render::admin::application(
+            self.ctx.org,
+            &self.ctx.lay,
+            self.node,
+            path,
+        )]
+    }
+    fn command(&self) -> Vec<Word> {
+        vec![
+            Word::Literal(defaults::JAVA_BIN.into()),
+            Word::Env(JVM_OPTS),
+            Word::Literal("-jar".into()),
+            Word::Literal(self.ctx.lay.admin_jar()),
+            Word::Literal(format!(
+                "--spring.profiles.active={}",
+                defaults::ADMIN_SPRING_PROFILE
+            )),
+        ]
+    }
+    fn environment(&self) -> Vec<(&'static str, String)> {
+        vec![(JVM_OPTS, self.ctx.org.settings.admin.jvm_opts.clone())]
+    }
+    fn log_file(&self) -> Option<String> {
+        self.ctx.own_log()
+    }
+    fn artifacts(&self) -> Vec<Artifact> {
+        let lay = &self.ctx.lay;
+        let file = |name: &str, dest: String| Artifact {
+            name: name.into(),
+            source: name.into(),
+            dest,
+            mode: 0o644,
+            kind: ArtifactKind::File,
+            cpu_flag: None,
+        };
+        vec![
+            file("admin.jar", lay.admin_jar()),
+            file("admin.sql", lay.admin_sql()),
+            Artifact {
+                mode: 0o755,
+                kind: ArtifactKind::Untar,
+                ..file("admin.tar", lay.admin_web_root())
+            },
+        ]
+    }
+    /// Spring registers the host's address with `server.port` and `grpc.server.port`.
+    fn registrations(&self) -> Vec<Registration> {
+        vec![
+            Registration {
+                name: defaults::CONSUL_ADMIN_SERVICE,
+                tag: None,
+                port: Some(self.node.web_port),
+            },
+            Registration {
+                name: defaults::CONSUL_ADMIN_GRPC_SERVICE,
+                tag: Some(defaults::CONSUL_ADMIN_GRPC_TAG),
+                port: Some(self.node.grpc_port),
+            },
+        ]
+    }
+}
+
+impl Describe for Nginx<'_> {
+    fn ports(&self) -> Vec<Port> {
+        let http = defaults::NGINX_HTTP_PORT;
+        let mut ports = vec![Port::tcp("http", http, None).probe(
+            "http proxy",
+            CheckKind::Http {
+                addr: self.ctx.sock(http),
+                path: defaults::ADMIN_HEALTH_PATH.to_owned(),
+            },
+        )];
+        if let Some(tls) = &self.ctx.org.settings.admin.tls {
+            let https = defaults::NGINX_HTTPS_PORT;
+            ports.push(Port::tcp("https", https, None).probe(
+                "https",
+                CheckKind::TlsHello {
+                    addr: self.ctx.sock(https),
+                    server_name: Some(tls.server_name.clone()),
+                },
+            ));
+        }
+        ports
+    }
+    fn unit(&self) -> Unit {
+        Unit::Distribution(NGINX_UNIT)
+    }
+    fn packages(&self) -> Vec<&'static str> {
+        vec!["nginx"]
+    }
+    fn directories(&self) -> Vec<Dir> {
+        Vec::new()
+    }
+    fn config_files(&self) -> Vec<RenderedFile> {
+        vec![render::admin::nginx_site(
+            self.ctx.org,
+            &self.ctx.lay,
+            self.node,
+        )]
+    }
+    fn log_file(&self) -> Option<String> {
+        Some(NGINX_ERROR_LOG.to_owned())
+    }
+}

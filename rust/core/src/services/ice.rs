@@ -1,0 +1,119 @@
+//! ice_via: the IceGrid registry and the Glacier2 router, from Debian's ZeroC packages.
+
+use super::{Ctx, Describe, Dir, Port, Word};
+use crate::health::CheckKind;
+use crate::model::variables as var;
+use crate::model::{defaults, Group, IceProtocol, IceViaNode};
+use crate::render::{self, RenderedFile};
+
+pub(super) struct IceGrid<'a> {
+    pub ctx: Ctx<'a>,
+    pub node: &'a IceViaNode,
+}
+
+pub(super) struct Glacier2<'a> {
+    pub ctx: Ctx<'a>,
+    pub node: &'a IceViaNode,
+}
+
+fn config_path(ctx: &Ctx<'_>, file: &str) -> String {
+    format!("{}/{file}", ctx.lay.config_dir(Group::IceVia))
+}
+
+impl IceGrid<'_> {
+    fn config_path(&self) -> String {
+        config_path(&self.ctx, "icegrid.cfg")
+    }
+}
+
+impl Glacier2<'_> {
+    fn config_path(&self) -> String {
+        config_path(&self.ctx, "glacier2.cfg")
+    }
+}
+
+impl Describe for IceGrid<'_> {
+    fn ports(&self) -> Vec<Port> {
+        let port = self.node.grid_port;
+        vec![
+            Port::tcp("registry", port, Some(var::ICE_GRID_PORT.name)).probe(
+                "registry",
+                CheckKind::IceValidate {
+                    addr: self.ctx.sock(port),
+                },
+            ),
+        ]
+    }
+    fn packages(&self) -> Vec<&'static str> {
+        vec!["zeroc-icegrid"]
+    }
+    fn directories(&self) -> Vec<Dir> {
+        let lay = &self.ctx.lay;
+        let mut dirs = self.ctx.standard_dirs();
+        dirs.push(self.ctx.dir(lay.data_dir(Group::IceVia), 0o750));
+        dirs.push(self.ctx.dir(lay.icegrid_lmdb_dir(), 0o750));
+        dirs
+    }
+    fn config_files(&self) -> Vec<RenderedFile> {
+        vec![render::ice::icegrid(
+            &self.ctx.lay,
+            self.node,
+            self.config_path(),
+        )]
+    }
+    fn command(&self) -> Vec<Word> {
+        vec![
+            Word::Literal(defaults::ICEGRIDREGISTRY_BIN.into()),
+            Word::Literal(format!("--Ice.Config={}", self.config_path())),
+        ]
+    }
+    fn log_file(&self) -> Option<String> {
+        self.ctx.own_log()
+    }
+}
+
+impl Describe for Glacier2<'_> {
+    fn ports(&self) -> Vec<Port> {
+        let port = self.node.glacier2_port;
+        let addr = self.ctx.sock(port);
+        let router = Port::tcp("router", port, Some(var::ICE_GLACIER2_PORT.name));
+        vec![match self.node.protocol {
+            // Over ssl the validate-connection message only follows the TLS handshake.
+            IceProtocol::Ssl => router.probe(
+                "router (ssl)",
+                CheckKind::TlsHello {
+                    addr,
+                    server_name: None,
+                },
+            ),
+            IceProtocol::Tcp => router.probe("router", CheckKind::IceValidate { addr }),
+        }]
+    }
+    fn packages(&self) -> Vec<&'static str> {
+        vec!["zeroc-glacier2"]
+    }
+    fn directories(&self) -> Vec<Dir> {
+        let mut dirs = self.ctx.standard_dirs();
+        if self.node.protocol == IceProtocol::Ssl {
+            // Where the router's certificate and key are put (ice_protocol = ssl).
+            dirs.push(self.ctx.dir(self.ctx.lay.ice_certs_dir(), 0o750));
+        }
+        dirs
+    }
+    fn config_files(&self) -> Vec<RenderedFile> {
+        vec![render::ice::glacier2(
+            &self.ctx.lay,
+            self.node,
+            self.config_path(),
+        )]
+    }
+    fn command(&self) -> Vec<Word> {
+        vec![
+            Word::Literal(defaults::GLACIER2ROUTER_BIN.into()),
+            Word::Literal(format!("--Ice.Config={}", self.config_path())),
+        ]
+    }
+    fn log_file(&self) -> Option<String> {
+        self.ctx.own_log()
+    }
+}
