@@ -15,7 +15,7 @@ pub struct Args {
     #[arg(long, value_enum, default_value = "table")]
     format: Format,
     /// Time limit of one attempt of one check, in milliseconds.
-    #[arg(long, value_name = "MS", default_value_t = 3000,
+    #[arg(long, value_name = "MS", default_value_t = health::DEFAULT_CHECK_TIMEOUT.as_millis() as u64,
           value_parser = clap::value_parser!(u64).range(1..=600_000))]
     timeout: u64,
     /// Retry failing checks until all pass or SECS seconds have passed.

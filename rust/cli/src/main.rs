@@ -3,6 +3,7 @@
 mod health_cmd;
 mod input;
 mod inventory_cmd;
+mod lab_cmd;
 mod plan_cmd;
 mod printer;
 mod render_cmd;
@@ -47,6 +48,8 @@ enum Command {
     Plan(plan_cmd::Args),
     /// List every inventory variable metis-deploy reads (type, default, group, meaning).
     Variables(variables_cmd::Args),
+    /// Pretend hosts with systemd on this machine, to rehearse a deploy (Linux, root).
+    Lab(lab_cmd::Args),
 }
 
 fn main() -> ExitCode {
@@ -75,6 +78,7 @@ fn main() -> ExitCode {
         Command::Health(args) => health_cmd::run(args, &printer),
         Command::Plan(args) => plan_cmd::run(args, &printer),
         Command::Variables(args) => variables_cmd::run(args, &printer),
+        Command::Lab(args) => lab_cmd::run(args),
     };
     status.into()
 }

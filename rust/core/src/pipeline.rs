@@ -261,3 +261,67 @@ pub fn find_host<'a>(
         Err(e) => Err(e),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inventory::ini;
+
+    const INV: &str = "[consul]\nnode1 ansible_host=10.0.0.1\n[carrier]\nnode1\n[admin]\nnode2 ansible_host=10.0.0.2\n[monitoring]\nmon1 ansible_host=10.0.0.9\n\
+        [all:vars]\nconsul_server_port = [8200]\nconsul_serf_lan_port = [8300]\nconsul_serf_wan_port = [8400]\n\
+        consul_http_port = [8500]\nconsul_dns_port = [8600]\ncarrier_external_ip = 203.0.113.2\n\
+        mysql_root_password = \"{{ lookup('env', 'ROOT_PW') }}\"\nadmin_password = x-Db-2\n";
+
+    fn built(env: &(dyn Fn(&str) -> Option<String> + Sync)) -> Built {
+        let inv = ini::parse(&"inv.ini".into(), INV).expect("parses");
+        build(inv, Env::Lookup(env), Need::Everything)
+    }
+
+    #[test]
+    fn builds_with_evaluated_env_or_reports_the_missing_value() {
+        let ok = built(&|k| (k == "ROOT_PW").then(|| "Root-Pw-9".to_owned()));
+        assert!(!ok.has_errors(), "{:?}", ok.diagnostics);
+        let org = ok.organization.expect("organisation");
+        assert_eq!(org.settings.admin.mysql_root_password.expose(), "Root-Pw-9");
+        let missing = built(&|_| None);
+        assert!(missing.has_errors() && missing.organization.is_none());
+    }
+
+    #[test]
+    fn one_lookup_by_name_address_or_idle_host() {
+        let b = built(&|_| Some("Root-Pw-9".to_owned()));
+        let org = b.organization.as_ref().expect("organisation");
+        let index = HostIndex::new(&b.inventory, org);
+        let by_name = index.find("node2").expect("node2");
+        assert_eq!(
+            by_name.placed.map(|h| h.ip.to_string()),
+            Some("10.0.0.2".into())
+        );
+        assert_eq!(index.find("10.0.0.2").expect("by address").name, "node2");
+        let idle = index.find("mon1").expect("inventory host");
+        assert_eq!((idle.name, idle.placed), ("mon1", None));
+        let e = index
+            .find("10.0.0.9")
+            .expect_err("an idle host is found by name only");
+        assert_eq!(
+            e.to_string(),
+            "no host '10.0.0.9' in the inventory (hosts: node1, node2, mon1)"
+        );
+        let services: Vec<_> = index
+            .instances(org, "node1")
+            .iter()
+            .map(|i| i.service.name())
+            .collect();
+        assert_eq!(services, ["consul", "carrier"]);
+        assert!(index.instances(org, "mon1").is_empty());
+        // The single-question form answers the same, with references into the inventory.
+        assert_eq!(
+            find_host(&b.inventory, org, "10.0.0.2").map(|m| m.name),
+            Ok("node2")
+        );
+        assert_eq!(
+            find_host(&b.inventory, org, "mon1").map(|m| m.placed),
+            Ok(None)
+        );
+    }
+}

@@ -472,8 +472,19 @@ fn health<'py>(
 ) -> PyResult<Bound<'py, PyDict>> {
     let wait = flag(wait, "wait", false)?;
     let from_json = flag(from_json, "from_json", false)?;
-    let total = seconds(py, timeout, "timeout", 60.0)?;
-    let attempt = seconds(py, check_timeout, "check_timeout", 3.0)?.min(total);
+    let total = seconds(
+        py,
+        timeout,
+        "timeout",
+        core_health::DEFAULT_WAIT.as_secs_f64(),
+    )?;
+    let attempt = seconds(
+        py,
+        check_timeout,
+        "check_timeout",
+        core_health::DEFAULT_CHECK_TIMEOUT.as_secs_f64(),
+    )?
+    .min(total);
     let hosts = names(hosts, "hosts")?.unwrap_or_default();
     let mut wanted = Vec::new();
     for s in names(services, "services")?.unwrap_or_default() {

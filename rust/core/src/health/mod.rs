@@ -198,6 +198,11 @@ impl fmt::Display for Outcome {
     }
 }
 
+/// Bound of one attempt of one check, unless the caller says otherwise.
+pub const DEFAULT_CHECK_TIMEOUT: Duration = Duration::from_secs(3);
+/// How long callers that wait for health (`wait`) keep retrying by default.
+pub const DEFAULT_WAIT: Duration = Duration::from_secs(60);
+
 /// When and how long to check.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RunOptions {
@@ -211,7 +216,7 @@ pub struct RunOptions {
 impl Default for RunOptions {
     fn default() -> Self {
         RunOptions {
-            timeout: Duration::from_secs(3),
+            timeout: DEFAULT_CHECK_TIMEOUT,
             wait: None,
         }
     }

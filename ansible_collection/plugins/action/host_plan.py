@@ -1,0 +1,36 @@
+# Copyright: metis-deploy contributors
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+"""Action plugin of metis.node.host_plan (documentation in plugins/modules)."""
+
+from __future__ import annotations
+
+from ansible.errors import AnsibleActionFail
+
+from ansible_collections.metis.node.plugins.plugin_utils.metis import (
+    ControllerAction,
+    call,
+    inventory_argument,
+    require_metis_deploy,
+)
+
+
+class ActionModule(ControllerAction):
+    """Sets the fact metis_plan: what metis-core plans for the current host."""
+
+    ARGUMENT_SPEC = {"host": {"type": "str"}}
+
+    def run_with(self, args, task_vars, result):
+        md = require_metis_deploy()
+        host = args["host"] or task_vars.get("inventory_hostname")
+        if not host:
+            raise AnsibleActionFail("no host to plan for: set 'host'")
+        inventory = inventory_argument(args, task_vars)
+        plan = call(md.host_plan, inventory, str(host))
+        names = ", ".join(s["name"] for s in plan["services"]) or "no service"
+        result.update(
+            changed=False,
+            plan=plan,
+            ansible_facts={"metis_plan": plan},
+            msg=f"{plan['host']} runs {names}",
+        )
+        return result
