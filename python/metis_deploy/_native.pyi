@@ -79,16 +79,17 @@ class Organization:
     @property
     def diagnostics(self) -> list[Diagnostic]:
         """Warnings found while building it."""
-    def host_plan(self, host: str) -> HostPlan:
+    def host_plan(self, host: str, *, inventory_dir: str | None = None) -> HostPlan:
         """``host`` by inventory name or address; raises UnknownHostError. A host of the
         inventory that runs nothing gets a plan without services."""
-    def host_plans(self) -> dict[str, HostPlan]: ...
+    def host_plans(self, *, inventory_dir: str | None = None) -> dict[str, HostPlan]: ...
     def render(self, host: str) -> list[RenderedFile]: ...
 
-def host_plan(inventory: Inventory, host: str, *, from_json: bool = False) -> HostPlan:
-    """The plan of one host (``Organization(inventory).host_plan(host)``)."""
+def host_plan(inventory: Inventory, host: str, *, from_json: bool = False, inventory_dir: str | None = None) -> HostPlan:
+    """The plan of one host (``Organization(inventory).host_plan(host)``); ``inventory_dir`` fills
+    the controller's directories of its options."""
 
-def host_plans(inventory: Inventory, *, from_json: bool = False) -> dict[str, HostPlan]:
+def host_plans(inventory: Inventory, *, from_json: bool = False, inventory_dir: str | None = None) -> dict[str, HostPlan]:
     """Every host's plan from one build, ``{host: plan}`` in the organisation's host order."""
 
 def variables() -> list[Variable]:

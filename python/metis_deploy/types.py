@@ -48,6 +48,8 @@ class Artifact(TypedDict):
     kind: Literal["file", "unzip", "untar", "directory"]
     cpu_flag: Literal["avx2", "no_avx2"] | None
     """Only for the host whose CPU has / lacks avx2."""
+    archive: str | None
+    """Where an archive (unzip/untar) is kept on the host; unpacked again when it changes."""
 
 
 class Port(TypedDict):
@@ -96,6 +98,35 @@ class Generated(TypedDict):
     """Run once on the host; the file keeps the ``PrivateKey:`` hex of its output."""
 
 
+class Database(TypedDict):
+    name: str
+    user: str
+    client_host: str
+    """The address the service connects from: the user is granted from there only."""
+    password_var: str
+    """The inventory variable with the user's password (the plan holds no secret)."""
+    schema: str
+    socket: str
+    server: str
+
+
+class Backup(TypedDict, total=False):
+    path: str
+    database: str
+
+
+class Options(TypedDict):
+    apt_update_cache: bool
+    start_timeout: int
+    min_free_mb: int
+    regenerate_p2p_key: bool
+    state_dir: str | None
+    """The controller's directory of the organisation (known when the inventory's directory is)."""
+    bundle_root: str | None
+    bundle_dir: str | None
+    backup_root: str | None
+
+
 class ServicePlan(TypedDict):
     name: Literal["consul", "icegrid", "glacier2", "carrier", "mysql", "admin", "nginx", "data", "compute"]
     group: str
@@ -123,6 +154,12 @@ class ServicePlan(TypedDict):
     consul_http: str | None
     python_env: PythonEnv | None
     secrets: list[Generated]
+    validate: list[str] | None
+    """The service's own check of its written configuration (argv)."""
+    disable_files: list[str]
+    """Files of the distribution removed so that they do not compete with the service."""
+    database: Database | None
+    backup: Backup | None
 
 
 class HostPlan(TypedDict):
@@ -136,6 +173,7 @@ class HostPlan(TypedDict):
     packages: list[str]
     directories: list[Dir]
     services: list[ServicePlan]
+    options: Options
 
 
 class CheckResult(TypedDict):

@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import os
+
 from ansible.errors import AnsibleActionFail
 
 from ansible_collections.metis.node.plugins.plugin_utils.metis import (
@@ -24,8 +26,14 @@ class ActionModule(ControllerAction):
         host = args["host"] or task_vars.get("inventory_hostname")
         if not host:
             raise AnsibleActionFail("no host to plan for: set 'host'")
-        inventory = inventory_argument(args, task_vars)
-        plan = call(md.host_plan, inventory, str(host))
+        inventory = inventory_argument(args, task_vars, self)
+        # The organisation's state on the controller (verified bundles, backups) lives next to
+        # the inventory.
+        if args.get("path"):
+            inventory_dir = os.path.dirname(os.path.abspath(args["path"]))
+        else:
+            inventory_dir = str(task_vars.get("inventory_dir") or os.getcwd())
+        plan = call(md.host_plan, inventory, str(host), inventory_dir=inventory_dir)
         names = ", ".join(s["name"] for s in plan["services"]) or "no service"
         result.update(
             changed=False,

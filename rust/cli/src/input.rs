@@ -44,6 +44,16 @@ impl Ready {
 }
 
 impl InventoryArgs {
+    /// The directory of the inventory file (the controller's state of the organisation lives
+    /// next to it).
+    pub fn directory(&self) -> String {
+        let path = self.inventory.as_ref().or(self.inventory_opt.as_ref());
+        let dir = path
+            .and_then(|p| std::path::absolute(p).ok())
+            .and_then(|p| p.parent().map(|d| d.to_path_buf()));
+        dir.map_or_else(|| ".".to_owned(), |d| d.display().to_string())
+    }
+
     pub fn path(&self) -> Option<&PathBuf> {
         self.inventory_opt.as_ref().or(self.inventory.as_ref())
     }

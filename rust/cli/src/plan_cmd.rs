@@ -49,6 +49,11 @@ pub fn run(args: Args, printer: &Printer) -> ExitStatus {
         },
         None => plan::host_plans(org),
     };
+    let mut plans = plans;
+    let dir = args.input.directory();
+    for p in &mut plans {
+        p.locate(&dir);
+    }
     let printed = match (args.format, args.host.is_some()) {
         (Format::Json, true) => printer.json(&plans[0]),
         (Format::Json, false) => printer.json(&Plans { hosts: plans }),

@@ -242,14 +242,22 @@ impl Organization {
             .map_err(|e| errors::unknown_host(py, e.to_string()))
     }
 
-    fn plan(&self, host: pipeline::HostMatch<'_>) -> metis_core::plan::HostPlan {
-        match host.placed {
+    fn plan(
+        &self,
+        host: pipeline::HostMatch<'_>,
+        inventory_dir: Option<&str>,
+    ) -> metis_core::plan::HostPlan {
+        let mut plan = match host.placed {
             Some(h) => {
                 let instances = self.index.instances(&self.org, &h.name);
                 metis_core::plan::plan_of(&self.org, h, &instances)
             }
             None => metis_core::plan::idle_plan(&self.org, host.name),
+        };
+        if let Some(dir) = inventory_dir {
+            plan.locate(dir);
         }
+        plan
     }
 
     fn files(&self, host: pipeline::HostMatch<'_>) -> Vec<RenderedFile> {
@@ -307,22 +315,34 @@ impl Organization {
     /// The plan of `host` (inventory name or address): a dict as `metis-deploy plan --format
     /// json --host` prints it. A host of the inventory that runs nothing gets a plan without
     /// services; an unknown host raises `UnknownHostError`.
+    /// `inventory_dir` (the inventory's directory) fills the controller's directories of the
+    /// plan's options (`state_dir`, `bundle_dir`, ...).
+    #[pyo3(signature = (host, *, inventory_dir = None))]
     fn host_plan<'py>(
         &self,
         py: Python<'py>,
         host: &Bound<'py, PyAny>,
+        inventory_dir: Option<String>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let name = host_arg(py, host)?;
         let found = self.find(py, &name)?;
-        let plan = py.allow_threads(|| self.plan(found));
+        let plan = py.allow_threads(|| self.plan(found, inventory_dir.as_deref()));
         to_python(py, &plan)
     }
 
     /// Every host's plan: `{host: plan}` in the organisation's host order.
-    fn host_plans<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let plans = py.allow_threads(|| metis_core::plan::host_plans(&self.org));
+    #[pyo3(signature = (*, inventory_dir = None))]
+    fn host_plans<'py>(
+        &self,
+        py: Python<'py>,
+        inventory_dir: Option<String>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let mut plans = py.allow_threads(|| metis_core::plan::host_plans(&self.org));
         let out = PyDict::new(py);
-        for p in &plans {
+        for p in &mut plans {
+            if let Some(dir) = inventory_dir.as_deref() {
+                p.locate(dir);
+            }
             out.set_item(&p.host, to_python(py, p)?)?;
         }
         Ok(out)
@@ -380,32 +400,34 @@ fn render(
 
 /// The plan of one host (see `Organization.host_plan`).
 #[pyfunction]
-#[pyo3(signature = (inventory, host, *, from_json = None))]
+#[pyo3(signature = (inventory, host, *, from_json = None, inventory_dir = None))]
 fn host_plan<'py>(
     py: Python<'py>,
     inventory: &Bound<'py, PyAny>,
     host: &Bound<'py, PyAny>,
     from_json: Option<&Bound<'py, PyAny>>,
+    inventory_dir: Option<String>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let from_json = flag(from_json, "from_json", false)?;
     let name = host_arg(py, host)?;
     let org = Organization::from_built(organization(py, inventory, from_json, Need::Everything)?);
     let found = org.find(py, &name)?;
-    let plan = py.allow_threads(|| org.plan(found));
+    let plan = py.allow_threads(|| org.plan(found, inventory_dir.as_deref()));
     to_python(py, &plan)
 }
 
 /// Every host's plan, `{host: plan}`, from one build of the organisation.
 #[pyfunction]
-#[pyo3(signature = (inventory, *, from_json = None))]
+#[pyo3(signature = (inventory, *, from_json = None, inventory_dir = None))]
 fn host_plans<'py>(
     py: Python<'py>,
     inventory: &Bound<'py, PyAny>,
     from_json: Option<&Bound<'py, PyAny>>,
+    inventory_dir: Option<String>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let from_json = flag(from_json, "from_json", false)?;
     Organization::from_built(organization(py, inventory, from_json, Need::Everything)?)
-        .host_plans(py)
+        .host_plans(py, inventory_dir)
 }
 
 /// Every inventory variable metis-deploy reads, as `metis-deploy variables --format json`.
