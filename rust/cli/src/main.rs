@@ -3,6 +3,7 @@
 mod health_cmd;
 mod input;
 mod inventory_cmd;
+mod lab_cmd;
 mod render_cmd;
 mod validate_cmd;
 
@@ -40,6 +41,8 @@ enum Command {
     Render(render_cmd::Args),
     /// Check every service of the organisation at protocol level, concurrently.
     Health(health_cmd::Args),
+    /// Pretend hosts with systemd on this machine, to rehearse a deploy (Linux, root).
+    Lab(lab_cmd::Args),
 }
 
 fn main() -> ExitCode {
@@ -59,6 +62,7 @@ fn main() -> ExitCode {
         Command::Inventory(args) => inventory_cmd::run(args),
         Command::Render(args) => render_cmd::run(args),
         Command::Health(args) => health_cmd::run(args),
+        Command::Lab(args) => lab_cmd::run(args),
     };
     ExitCode::from(code)
 }

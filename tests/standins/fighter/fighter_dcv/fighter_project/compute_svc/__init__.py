@@ -1,0 +1,1 @@
+"""The compute service of the fighter STAND-IN (metis-deploy)."""

@@ -1,0 +1,1 @@
+"""The data service of the fighter STAND-IN (metis-deploy)."""
