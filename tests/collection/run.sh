@@ -68,9 +68,13 @@ for src in file play; do
   mkdir -p "$out"
   run "render ($src): each file its owner, existing directories untouched, links replaced" \
     "$here/playbooks/owners.yml" -e "out=$out" "${extra[@]}"
+  out="$work/drift-$src"
+  mkdir -p "$out"
+  run "render ($src): mode and owner drift fixed, links replaced never followed, new inodes, then nothing" \
+    "$here/playbooks/drift.yml" -e "out=$out" "${extra[@]}"
   out="$work/diff-$src"
   mkdir -p "$out"
-  if play "$here/playbooks/render_once.yml" --diff -e "out=$out" "${extra[@]}" -v; then
+  if play "$here/playbooks/render_once.yml" --diff -e "out=$out" "${extra[@]}" -vvv; then
     leaked=0
     for s in "${secrets[@]}"; do grep -qF -- "$s" "$work/out.log" && leaked=1; done
     if [ $leaked = 0 ] && grep -q "content not shown" "$work/out.log" && grep -q '^+++ after' "$work/out.log"; then
@@ -82,7 +86,27 @@ for src in file play; do
   else
     fail "render ($src) --diff"; tail -30 "$work/out.log" | sed 's/^/    /'
   fi
+  # A second run of the play over the same files: every host ok, none changed.
+  if play "$here/playbooks/render_once.yml" -e "out=$out" "${extra[@]}" &&
+    [ "$(grep -c ' changed=0 .*failed=0' "$work/out.log")" = 5 ]; then
+    pass "render ($src): a second run of the play changes nothing (changed=0 on every host)"
+  else
+    fail "render ($src): a second run of the play changes nothing (changed=0 on every host)"
+    grep -A8 'PLAY RECAP' "$work/out.log" | sed 's/^/    /'
+  fi
 done
+
+# The play's inventory is templated once per task, by one host's worker; the others reuse it.
+out="$work/once"
+mkdir -p "$out"
+if play "$here/playbooks/render_once.yml" -e "out=$out" -vvv &&
+  [ "$(grep -c "^metis: templated the play's inventory (5 hosts)" "$work/out.log")" = 1 ] &&
+  [ "$(grep -c "^metis: reused the play's inventory" "$work/out.log")" = 4 ]; then
+  pass "render (play): the inventory is templated once for the task's 5 hosts"
+else
+  fail "render (play): the inventory is templated once for the task's 5 hosts"
+  grep "^metis:" "$work/out.log" | sed 's/^/    /'
+fi
 
 echo "collection tests: $passed passed, $failed failed"
 [ "$failed" = 0 ]

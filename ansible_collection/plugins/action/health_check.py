@@ -26,7 +26,7 @@ class ActionModule(ControllerAction):
 
     def run_with(self, args, task_vars, result):
         md = require_metis_deploy()
-        inventory = inventory_argument(args, task_vars)
+        inventory = inventory_argument(args, task_vars, self)
         report = call(
             md.health,
             inventory,

@@ -24,7 +24,7 @@ class ActionModule(ControllerAction):
 
     def run_with(self, args, task_vars, result):
         md = require_metis_deploy()
-        inventory = inventory_argument(args, task_vars)
+        inventory = inventory_argument(args, task_vars, self)
         diags = call(md.validate, inventory)
 
         errors = [d for d in diags if d.is_error]

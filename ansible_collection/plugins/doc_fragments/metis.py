@@ -18,6 +18,10 @@ options:
     description:
       - An inventory file (Ansible INI) to read instead of the play's inventory.
       - Diagnostics then carry file, line and column.
+      - Without it, the play's inventory is read as Ansible templates it, once per task for all
+        of the task's hosts (the first host's worker templates it, the others reuse it through
+        an encrypted file in the run's C(ANSIBLE_LOCAL_TEMP) directory, whose key stays in the
+        controller's memory).
     type: path
 attributes:
   action:

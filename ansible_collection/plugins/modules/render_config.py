@@ -16,8 +16,13 @@ description:
   - Renders every config file of the current host (consul, carrier, admin, nginx, mysql, ice_via,
     fighter configs and service units) with metis-core on the controller, from the inventory the
     play runs with or from O(path).
-  - Writes each file through M(ansible.builtin.copy), like M(ansible.builtin.template) does, with
-    atomic writes, check mode, diff mode, backups and each file's mode.
+  - Applies all of the host's files in one run of M(metis.node.apply_files) on the host. The
+    contents, modes, owners and the directories they need travel once; the host compares each
+    file's SHA-256 and writes only what differs, through a temporary file in the same directory
+    renamed over the destination (a new inode, never a half-written file).
+  - A symbolic link at a destination is replaced by the file, never written through.
+  - A file whose content is right but whose mode, owner or group drifted is fixed (and counts
+    as a change).
   - Each file gets the owner and group metis-core gives it, not one for all files. Files under
     C(deploy_dir), which the services read, belong to the service user (C(service_user)); system
     files (systemd units, the nginx site, MariaDB settings), which root-run daemons load, to C(root).
@@ -25,7 +30,8 @@ description:
     file's owner below C(deploy_dir) (itself included) and by C(root) elsewhere. Existing
     directories are never changed (no chmod, no chown).
   - Files holding secrets (passwords, tokens, keys) are written C(0600), never diffed and never
-    logged; in diff mode they show only that they changed.
+    logged; in diff mode they show only that they changed. Their contents reach the host in a
+    C(no_log) argument of M(metis.node.apply_files).
   - Returns RV(changed_services) so handlers restart only the services whose files changed.
 options:
   host:
@@ -57,12 +63,6 @@ options:
       - Mode of the directories created for the files. Existing directories keep theirs.
     type: raw
     default: "0755"
-  follow:
-    description:
-      - When a destination is a symbolic link, write the file it points to instead of replacing
-        the link (as O(ansible.builtin.template#module:follow)).
-    type: bool
-    default: false
   backup:
     description:
       - Keep a timestamped backup of each file replaced.
@@ -76,13 +76,15 @@ attributes:
     support: full
     description: Shows the changes of every file except secret files, which only report a change.
 notes:
-  - The task is changed when a file changed or a directory was created (or would be, in check
-    mode).
+  - The task is changed when a file changed (content, mode or owner) or a directory was created
+    (or would be, in check mode).
+  - Until version 0.2.0 the files were written with M(ansible.builtin.copy), several module runs
+    per file; the option C(follow) is gone with it (links are always replaced).
 extends_documentation_fragment:
   - metis.node.metis
 seealso:
   - module: metis.node.validate_inventory
-  - module: ansible.builtin.copy
+  - module: metis.node.apply_files
 author:
   - metis-deploy contributors (@metis-deploy)
 """
@@ -155,7 +157,7 @@ files:
       type: bool
       returned: always
     changed:
-      description: Whether the file changed.
+      description: Whether the file changed (content, mode or owner), or would in check mode.
       type: bool
       returned: always
     backup_file:
