@@ -11,7 +11,7 @@ trap 'rm -rf "$work"' EXIT
 py=${PYTHON:-python3}
 
 "$py" -m ansible galaxy collection build "$repo/ansible_collection" --output-path "$work" >/dev/null
-"$py" -m ansible galaxy collection install "$work"/metis-node-*.tar.gz -p "$work/collections" >/dev/null 2>&1
+"$py" -m ansible galaxy collection install --no-deps "$work"/metis-node-*.tar.gz -p "$work/collections" >/dev/null 2>&1
 mkdir -p "$work/tmp"
 export ANSIBLE_COLLECTIONS_PATH="$work/collections" ANSIBLE_LOCAL_TEMP="$work/tmp" \
   ANSIBLE_REMOTE_TMP="$work/tmp" ANSIBLE_NOCOLOR=1 ANSIBLE_RETRY_FILES_ENABLED=0 \
