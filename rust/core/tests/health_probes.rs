@@ -378,6 +378,8 @@ fn consul_leader_peers_kv_and_registrations() {
 
 const ICE_VALIDATE: &[u8] = b"IceP\x01\x00\x01\x00\x03\x00\x0e\x00\x00\x00";
 const MYSQL_ERROR: &[u8] = b"\x1a\x00\x00\x00\xff\x69\x04Host 'x' is not allowed";
+/// Error 1130 (ER_HOST_NOT_PRIVILEGED): the server answers an address it grants no user.
+const MYSQL_HOST_REFUSED: &[u8] = b"\x1a\x00\x00\x00\xff\x6a\x04Host 'x' is not allowed";
 
 #[test]
 fn ice_mysql_and_http2_framing() {
@@ -402,6 +404,11 @@ fn ice_mysql_and_http2_framing() {
         r.detail,
         "expected a MySQL server greeting, got MySQL error 1129: Host 'x' is not allowed"
     );
+    // A server refusing the checker's address has answered: it runs.
+    let refused_host = banner_server(ip, MYSQL_HOST_REFUSED);
+    let r = run1(CheckKind::MysqlGreeting { addr: refused_host });
+    assert!(r.ok, "{r:?}");
+    assert!(r.detail.contains("error 1130"), "{}", r.detail);
     let r = run1(CheckKind::MysqlGreeting { addr: ice });
     assert_eq!(r.outcome, Outcome::WrongProtocol);
     let r = run1(CheckKind::Http2 { addr: h2 });

@@ -616,6 +616,13 @@ async fn mysql_greeting(addr: SocketAddr, phase: &Phase) -> Probe {
         Some(0xff) if payload.len() >= 3 => {
             let code = u16::from(payload[1]) | u16::from(payload[2]) << 8;
             let msg = String::from_utf8_lossy(&payload[3..]);
+            if code == MYSQL_HOST_NOT_PRIVILEGED {
+                // The server itself answered: it runs and only grants users by address (the
+                // checker's own is not one of them), which is how the admin's database is set up.
+                return Ok(format!(
+                    "MySQL server answered: it refuses this checker's address (error {code}), as granted"
+                ));
+            }
             Err(fail(
                 Outcome::Unexpected,
                 format!("expected a MySQL server greeting, got MySQL error {code}: {msg}"),
@@ -624,6 +631,10 @@ async fn mysql_greeting(addr: SocketAddr, phase: &Phase) -> Probe {
         _ => Err(wrong(&buf)),
     }
 }
+
+/// MySQL's ER_HOST_NOT_PRIVILEGED: "Host '...' is not allowed to connect to this server", sent by
+/// the server in place of its greeting.
+const MYSQL_HOST_NOT_PRIVILEGED: u16 = 1130;
 
 // ---------------------------------------------------------------- HTTP/2
 

@@ -107,7 +107,9 @@ pub fn mysql(node: &AdminNode) -> RenderedFile {
          bind-address = {}\n\
          port = {}\n\
          default-time-zone = {}\n\
-         event_scheduler = ON\n",
+         event_scheduler = ON\n\
+         # Users are granted by address (the admin's own); no reverse DNS on every connection.\n\
+         skip-name-resolve\n",
         node.host.ip,
         defaults::MYSQL_PORT,
         mysql_value(defaults::MYSQL_TIME_ZONE),
