@@ -443,10 +443,22 @@ impl Organization {
 
     /// The instances of enabled groups on `host` (an inventory host name), in start order.
     pub fn instances_on(&self, host: &str) -> Vec<Instance<'_>> {
-        self.instances()
-            .into_iter()
-            .filter(|i| i.host.name == host && self.is_enabled(i.service.group()))
-            .collect()
+        let mut out = Vec::new();
+        for g in Group::ALL.into_iter().filter(|g| self.is_enabled(*g)) {
+            for (index, h) in self.group_hosts(g).into_iter().enumerate() {
+                if h.name != host {
+                    continue;
+                }
+                for service in g.services() {
+                    let key = InstanceKey {
+                        service: *service,
+                        index,
+                    };
+                    out.extend(self.instance(key));
+                }
+            }
+        }
+        out
     }
 }
 
