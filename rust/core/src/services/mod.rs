@@ -71,24 +71,25 @@ pub struct Port {
 }
 
 impl Port {
-    /// A single TCP port the service listens on once started.
-    fn tcp(purpose: &'static str, port: u16, variable: Option<&'static str>) -> Port {
-        Port {
+    /// A single TCP port the service listens on once started. What proves it answers must be
+    /// said: [`TcpPort::probe`] or [`TcpPort::unchecked`] makes it a `Port`.
+    fn tcp(purpose: &'static str, port: u16, variable: Option<&'static str>) -> TcpPort {
+        TcpPort(Port {
             purpose,
             proto: Proto::Tcp,
             first: port,
             last: port,
             variable,
             wait: true,
-            check: PortCheck::Unchecked("no check planned"),
-        }
+            check: PortCheck::Unchecked(""),
+        })
     }
     fn udp(purpose: &'static str, port: u16, variable: Option<&'static str>) -> Port {
         Port {
             proto: Proto::Udp,
             wait: false,
             check: PortCheck::Unchecked("UDP: no connection to check"),
-            ..Port::tcp(purpose, port, variable)
+            ..Port::tcp(purpose, port, variable).0
         }
     }
     /// Ports opened on demand (task ports): nothing listens until a task runs.
@@ -97,16 +98,23 @@ impl Port {
             last,
             wait: false,
             check: PortCheck::Unchecked("opened only while a task runs"),
-            ..Port::tcp(purpose, first, None)
+            ..Port::tcp(purpose, first, None).0
         }
     }
+}
+
+/// A TCP port whose check is not said yet.
+#[must_use = "say how the port is checked: .probe(...) or .unchecked(why)"]
+struct TcpPort(Port);
+
+impl TcpPort {
     fn probe(mut self, name: &'static str, kind: CheckKind) -> Port {
-        self.check = PortCheck::Probe { name, kind };
-        self
+        self.0.check = PortCheck::Probe { name, kind };
+        self.0
     }
     fn unchecked(mut self, why: &'static str) -> Port {
-        self.check = PortCheck::Unchecked(why);
-        self
+        self.0.check = PortCheck::Unchecked(why);
+        self.0
     }
 }
 
