@@ -514,7 +514,7 @@ mod tests {
             assert!(!v.doc.is_empty() && v.doc.ends_with('.'), "{}", v.name);
         }
         for g in Group::ALL {
-            assert_eq!(switch(g).name, g.enable_var());
+            assert_eq!(switch(g).name, format!("enable_deploy_{}", g.name()));
             let (cpu, mem) = resources(g);
             assert_eq!(cpu.name, format!("{g}_cpu_quota"));
             assert_eq!(mem.name, format!("{g}_memory_limit"));

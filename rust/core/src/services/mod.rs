@@ -71,24 +71,25 @@ pub struct Port {
 }
 
 impl Port {
-    /// A single TCP port the service listens on once started.
-    fn tcp(purpose: &'static str, port: u16, variable: Option<&'static str>) -> Port {
-        Port {
+    /// A single TCP port the service listens on once started. What proves it answers must be
+    /// said: [`TcpPort::probe`] or [`TcpPort::unchecked`] makes it a `Port`.
+    fn tcp(purpose: &'static str, port: u16, variable: Option<&'static str>) -> TcpPort {
+        TcpPort(Port {
             purpose,
             proto: Proto::Tcp,
             first: port,
             last: port,
             variable,
             wait: true,
-            check: PortCheck::Unchecked("no check planned"),
-        }
+            check: PortCheck::Unchecked(""),
+        })
     }
     fn udp(purpose: &'static str, port: u16, variable: Option<&'static str>) -> Port {
         Port {
             proto: Proto::Udp,
             wait: false,
             check: PortCheck::Unchecked("UDP: no connection to check"),
-            ..Port::tcp(purpose, port, variable)
+            ..Port::tcp(purpose, port, variable).0
         }
     }
     /// Ports opened on demand (task ports): nothing listens until a task runs.
@@ -97,16 +98,23 @@ impl Port {
             last,
             wait: false,
             check: PortCheck::Unchecked("opened only while a task runs"),
-            ..Port::tcp(purpose, first, None)
+            ..Port::tcp(purpose, first, None).0
         }
     }
+}
+
+/// A TCP port whose check is not said yet.
+#[must_use = "say how the port is checked: .probe(...) or .unchecked(why)"]
+struct TcpPort(Port);
+
+impl TcpPort {
     fn probe(mut self, name: &'static str, kind: CheckKind) -> Port {
-        self.check = PortCheck::Probe { name, kind };
-        self
+        self.0.check = PortCheck::Probe { name, kind };
+        self.0
     }
     fn unchecked(mut self, why: &'static str) -> Port {
-        self.check = PortCheck::Unchecked(why);
-        self
+        self.0.check = PortCheck::Unchecked(why);
+        self.0
     }
 }
 
@@ -480,10 +488,22 @@ impl Organization {
 
     /// The instances of enabled groups on `host` (an inventory host name), in start order.
     pub fn instances_on(&self, host: &str) -> Vec<Instance<'_>> {
-        self.instances()
-            .into_iter()
-            .filter(|i| i.host.name == host && self.is_enabled(i.service.group()))
-            .collect()
+        let mut out = Vec::new();
+        for g in Group::ALL.into_iter().filter(|g| self.is_enabled(*g)) {
+            for (index, h) in self.group_hosts(g).into_iter().enumerate() {
+                if h.name != host {
+                    continue;
+                }
+                for service in g.services() {
+                    let key = InstanceKey {
+                        service: *service,
+                        index,
+                    };
+                    out.extend(self.instance(key));
+                }
+            }
+        }
+        out
     }
 }
 
