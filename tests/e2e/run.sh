@@ -6,7 +6,8 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 cd "$repo"
-bin=${METIS_DEPLOY:-$repo/target/release/metis-deploy}
+bin=${METIS_DEPLOY:-$repo/target/debug/metis-deploy}
+[ -x "$bin" ] || cargo build -q -p metis-deploy
 work=${E2E_WORK:-$(mktemp -d /tmp/metis-e2e.XXXXXX)}
 labdir=${METIS_LAB_DIR:-/var/lib/metis-lab}
 mkdir -p "$work/logs"
@@ -19,16 +20,17 @@ pass() { echo "PASS $1"; passed=$((passed + 1)); }
 fail() { echo "FAIL $1"; failed=$((failed + 1)); failures+=("$1"); }
 lab() { "$bin" lab "$@" --dir "$labdir"; }
 lx() { "$bin" lab exec --dir "$labdir" -- "$@"; }
-on() { local host=$1; shift; "$bin" lab ssh --dir "$labdir" "$host" -- "$@"; }
+# on HOST 'COMMAND': runs a shell command line on a lab host as deploy (ssh joins its words).
+on() { "$bin" lab ssh --dir "$labdir" "$1" -- "$2"; }
 t0=$(date +%s)
 timings=()
 # play NAME INVENTORY PLAYBOOK [ARGS...]: runs a playbook in the lab, output in logs/NAME.log.
 play() {
   local name=$1 inv=$2 pb=$3; shift 3
-  local start=$(date +%s.%N)
+  local start=$(date +%s%N)
   lx ansible-playbook -i "$inv" "playbooks/$pb.yml" "$@" >"$work/logs/$name.log" 2>&1
   local rc=$?
-  timings+=("$name $(echo "$(date +%s.%N) - $start" | bc) s")
+  timings+=("$(printf '%-22s %6.1f s' "$name" "$(( ($(date +%s%N) - start) / 1000000 ))e-3")")
   return $rc
 }
 changed_total() { # sum of changed= in the PLAY RECAP of a log
@@ -82,8 +84,8 @@ host_checks() {
   for h in "${hosts[@]}"; do
     units=$(lx "$bin" plan "$inv" --host "$h" --format json | python3 -c 'import json,sys; print(" ".join(s["unit"] for s in json.load(sys.stdin)["services"]))')
     for u in $units; do
-      [ "$(on "$h" systemctl is-active "$u")" = active ] || { echo "    $h: $u not active"; ok=1; }
-      [ "$(on "$h" systemctl is-enabled "$u")" = enabled ] || { echo "    $h: $u not enabled"; ok=1; }
+      [ "$(on "$h" "systemctl is-active $u")" = active ] || { echo "    $h: $u not active"; ok=1; }
+      [ "$(on "$h" "systemctl is-enabled $u")" = enabled ] || { echo "    $h: $u not enabled"; ok=1; }
     done
     # every rendered secret file is 0600 and owned as planned
     lx "$bin" plan "$inv" --host "$h" --format json | python3 -c '
@@ -91,12 +93,12 @@ import json,sys
 for s in json.load(sys.stdin)["services"]:
     for f in s["files"]:
         print(f["path"], f["mode"], f["owner"], f["group"])' | while read -r path mode owner group; do
-      got=$(on "$h" sudo stat -c '%a %U %G' "$path")
-      [ "$got" = "$((8#$mode)) $owner $group" ] || [ "$got" = "$(printf '%o' "$((8#$mode))") $owner $group" ] || { echo "    $h: $path is '$got', planned $mode $owner $group"; exit 1; }
+      got=$(on "$h" "sudo stat -c %a:%U:%G $path")
+      [ "$got" = "$(printf '%o' "$((8#$mode))"):$owner:$group" ] || { echo "    $h: $path is '$got', planned $mode $owner $group"; exit 1; }
     done || ok=1
     for s in "${secrets[@]}"; do
-      if on "$h" sudo grep -rqF -- "$s" /opt/metis --include='*.log' 2>/dev/null; then echo "    $h: a secret is in a log under /opt/metis"; ok=1; fi
-      if on "$h" sudo journalctl --no-pager -q | grep -qF -- "$s"; then echo "    $h: a secret is in the journal"; ok=1; fi
+      if on "$h" "sudo grep -rqF -- '$s' /opt/metis --include='*.log'" 2>/dev/null; then echo "    $h: a secret is in a log under /opt/metis"; ok=1; fi
+      if on "$h" "sudo journalctl --no-pager -q" | grep -qF -- "$s"; then echo "    $h: a secret is in the journal"; ok=1; fi
     done
   done
   return $ok
@@ -105,11 +107,11 @@ expect_ok "hosts: units active and enabled, files with planned modes and owners,
 
 db_checks() {
   local grants
-  grants=$(on 198.51.100.13 sudo mariadb -N -e "SHOW GRANTS FOR 'datum_admin'@'198.51.100.13'") || return 1
+  grants=$(on 198.51.100.13 "sudo mariadb -N -e \"SHOW GRANTS FOR 'datum_admin'@'198.51.100.13'\"") || return 1
   echo "$grants" | grep -q "ON \`datum_admin\`.\* TO" || { echo "    grants: $grants"; return 1; }
   echo "$grants" | grep -q "ON \*\.\* TO .*ALL PRIVILEGES" && { echo "    too broad: $grants"; return 1; }
-  [ "$(on 198.51.100.13 sudo mariadb -N -e "SELECT COUNT(*) FROM mysql.user WHERE user='datum_admin'")" = 1 ] || { echo "    datum_admin exists for more than one host"; return 1; }
-  on 198.51.100.13 sudo mariadb -N -e "SHOW TABLES FROM datum_admin" | grep -q . || { echo "    datum_admin has no tables"; return 1; }
+  [ "$(on 198.51.100.13 "sudo mariadb -N -e \"SELECT COUNT(*) FROM mysql.user WHERE user='datum_admin'\"")" = 1 ] || { echo "    datum_admin exists for more than one host"; return 1; }
+  on 198.51.100.13 "sudo mariadb -N -e 'SHOW TABLES FROM datum_admin'" | grep -q . || { echo "    datum_admin has no tables"; return 1; }
 }
 expect_ok "MariaDB: datum_admin imported; its user has privileges on it only, from the admin host only" db_checks
 expect_ok "no secret in Ansible's output" no_secret_in "$work"/logs/*.log
@@ -128,7 +130,7 @@ invocations() { # prints "host unit invocation-id" of every planned unit
   local h u
   for h in "${hosts[@]}"; do
     for u in $(lx "$bin" plan "$inv" --host "$h" --format json | python3 -c 'import json,sys; print(" ".join(s["unit"] for s in json.load(sys.stdin)["services"]))'); do
-      echo "$h $u $(on "$h" systemctl show -p InvocationID --value "$u")"
+      echo "$h $u $(on "$h" "systemctl show -p InvocationID --value $u")"
     done
   done
 }
@@ -183,21 +185,21 @@ play good-prepare "$inv" local_prepare -e "offline_bundle=$work/bundle" && play 
   && pass "back to the good bundle: deploy and start" || { fail "back to the good bundle"; show_tail "$work/logs/good-start.log"; }
 
 # ---- cleanup: refused without the right name, then removes and keeps backups
-p2p_before=$(on 198.51.100.12 sudo cat /opt/metis/carrier/config/p2p.key 2>/dev/null)
+p2p_before=$(on 198.51.100.12 "sudo cat /opt/metis/carrier/config/p2p.key" 2>/dev/null)
 if play cleanup-refused "$inv" cleanup || play cleanup-wrong "$inv" cleanup -e confirm_cleanup=other; then
   fail "cleanup without the right confirmation is refused"
-elif on 198.51.100.13 sudo test -d /opt/metis/admin && grep -q "confirm_cleanup=lab" "$work/logs/cleanup-refused.log"; then
+elif on 198.51.100.13 "sudo test -d /opt/metis/admin" && grep -q "confirm_cleanup=lab" "$work/logs/cleanup-refused.log"; then
   pass "cleanup without (or with a wrong) confirmation: refused, nothing removed"
 else fail "cleanup refused: nothing removed"; show_tail "$work/logs/cleanup-refused.log"; fi
 if play cleanup "$inv" cleanup -e confirm_cleanup=lab; then
   gone=0
   for h in "${hosts[@]}"; do
-    on "$h" sudo test -e /opt/metis && { echo "    $h: /opt/metis left"; gone=1; }
-    on "$h" sh -c 'ls /etc/systemd/system/metis-* 2>/dev/null' | grep -q . && { echo "    $h: units left"; gone=1; }
+    on "$h" "sudo test -e /opt/metis" && { echo "    $h: /opt/metis left"; gone=1; }
+    on "$h" "ls /etc/systemd/system/metis-* 2>/dev/null" | grep -q . && { echo "    $h: units left"; gone=1; }
   done
-  on 198.51.100.13 sudo systemctl start mariadb
-  on 198.51.100.13 sudo mariadb -N -e "SHOW DATABASES" | grep -qx datum_admin && { echo "    database left"; gone=1; }
-  on 198.51.100.13 sudo systemctl stop mariadb
+  on 198.51.100.13 "sudo systemctl start mariadb"
+  on 198.51.100.13 "sudo mariadb -N -e 'SHOW DATABASES'" | grep -qx datum_admin && { echo "    database left"; gone=1; }
+  on 198.51.100.13 "sudo systemctl stop mariadb"
   backup=$(ls -d "$work"/.metis-deploy/lab/backups/*/ 2>/dev/null | tail -1)
   dump=$(ls "$backup"*datum_admin* 2>/dev/null | head -1)
   key=$(ls "$backup"*p2p* 2>/dev/null | head -1)
@@ -208,13 +210,13 @@ if play cleanup "$inv" cleanup -e confirm_cleanup=lab; then
 else fail "cleanup with confirmation"; show_tail "$work/logs/cleanup.log"; fi
 
 # ---- bootstrap with a port already taken: stops, naming host, port and program
-on 198.51.100.12 sudo systemd-run --unit=e2e-squatter python3 -m http.server 8701 --bind 198.51.100.12 >/dev/null
+on 198.51.100.12 "sudo systemd-run --unit=e2e-squatter python3 -m http.server 8701 --bind 198.51.100.12" >/dev/null
 sleep 1
 if play squatted "$inv" bootstrap; then fail "bootstrap with a taken port fails"
 elif grep -q "198.51.100.12: port 8701/tcp (data grpc) is taken by python3" "$work/logs/squatted.log"; then
   pass "bootstrap with a taken port: stops naming host, port and program"
 else fail "bootstrap with a taken port names it"; show_tail "$work/logs/squatted.log"; fi
-on 198.51.100.12 sudo systemctl stop e2e-squatter
+on 198.51.100.12 "sudo systemctl stop e2e-squatter"
 
 # ---- a corrupt bundle file: local_prepare stops naming the file and both checksums
 corrupt="$work/bundle-corrupt"
