@@ -161,7 +161,11 @@ def _needs_templating(value: t.Any, depth: int = 0) -> bool:
 
 
 def _is_fact(name: str, facts: t.Any) -> bool:
-    return isinstance(facts, Mapping) and name.startswith("ansible_") and name[8:] in facts
+    """A fact, not an inventory variable: ``ansible_<fact>``, or a fact an action set (such as
+    ``metis_plan``), which Ansible also injects as a variable of the same name."""
+    if not isinstance(facts, Mapping):
+        return False
+    return name in facts or (name.startswith("ansible_") and name[8:] in facts)
 
 
 class _TemplatedView:
