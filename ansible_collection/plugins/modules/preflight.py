@@ -15,7 +15,7 @@ description:
   - Runs every check of a host at once and returns all problems found, never stopping at the
     first one, so that the bootstrap playbook can report every host's problems together.
   - "Checks: operating system (Debian 11/12/13, Ubuntu 20.04 or later), architecture (x86_64),
-    Python 3.8 or later, free disk space where O(deploy_dir) will be, every port of the host
+    Python 3.8 or later, free disk space where the plan's deploy_dir will be, every port of the host
     plan not taken by another program (the program is named), the clock synchronised (skipped
     in containers, whose clock is the machine's), and whether the CPU has avx2 (which chooses
     the rosetta build)."
@@ -36,10 +36,14 @@ options:
 attributes:
   check_mode:
     support: full
+    description: Only reads; the same in check mode.
   diff_mode:
     support: none
+    description: Changes nothing, so there is nothing to diff.
   platform:
+    support: full
     platforms: posix
+    description: Runs on the managed host (Linux).
 author:
   - metis-deploy contributors (@metis-deploy)
 """
