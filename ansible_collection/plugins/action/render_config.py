@@ -128,7 +128,15 @@ class ActionModule(ActionBase):
             "backup": args["backup"],
             "diff_max_bytes": C.MAX_FILE_SIZE_FOR_DIFF,
         }
-        res = self._execute_module(module_name=APPLY_MODULE, module_args=module_args, task_vars=task_vars)
+        # The module must not log its arguments on the host (they hold whole files, secrets
+        # included): a module logs them to the host's journal unless it runs as no_log, and that
+        # comes from the task (_ansible_no_log), whatever the module itself asks for.
+        task_no_log = self._task.no_log
+        self._task.no_log = True
+        try:
+            res = self._execute_module(module_name=APPLY_MODULE, module_args=module_args, task_vars=task_vars)
+        finally:
+            self._task.no_log = task_no_log
 
         applied = res.get("files") or []
         entries = []
