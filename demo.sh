@@ -22,7 +22,7 @@ tests/standins/build .metis-deploy/demo-bundle
 
 # The example's test-only secrets (inventory.ini reads them from the environment).
 set -a; . tests/fixtures/sandbox-secrets.env; set +a
-export ANSIBLE_PYTHON_INTERPRETER=auto_silent
+export ANSIBLE_PYTHON_INTERPRETER=auto_silent ANSIBLE_PIPELINING=True
 for step in local_prepare bootstrap deploy start; do
   echo "== ansible-playbook -i inventory.ini playbooks/$step.yml"
   extra=()
