@@ -83,6 +83,7 @@ codes! {
     TlsSettings = "tls-settings": "TLS is enabled but its server name or certificate settings are missing.",
     MultipleAdmins = "multiple-admins": "More than one admin host: supported, but one is recommended.",
     Template = "template": "A value is a Jinja template that cannot be evaluated outside Ansible (only `lookup('env', ...)` can).",
+    TooLarge = "too-large": "The inventory is past one of metis-deploy's limits (hosts, host entries, memory): see Robustness below.",
 }
 
 impl fmt::Display for Code {
@@ -171,40 +172,122 @@ pub fn sort(diags: &mut [Diagnostic]) {
     });
 }
 
+/// Text fit for a terminal: control characters (escape sequences included) shown as `\u{..}`
+/// escapes, tabs kept.
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(|c| c.is_control() && c != '\t') {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() && c != '\t' {
+            let _ = fmt::Write::write_fmt(&mut out, format_args!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// At most `max` characters of `text` (the last one `…` when cut), printable.
+pub fn shorten(text: &str, max: usize) -> String {
+    let cut = match text.char_indices().nth(max) {
+        Some(_) => {
+            let end = text
+                .char_indices()
+                .nth(max.saturating_sub(1))
+                .map_or(text.len(), |(i, _)| i);
+            format!("{}…", &text[..end])
+        }
+        None => text.to_string(),
+    };
+    printable(&cut).into_owned()
+}
+
+/// Longest source excerpt shown, in characters: a window around the column.
+const EXCERPT: usize = 120;
+
+/// The part of a (masked) source line shown under a diagnostic, and the caret's offset in it.
+fn excerpt(line: &str, column: u32) -> (String, usize) {
+    let chars: Vec<char> = line.chars().collect();
+    let col = (column.saturating_sub(1) as usize).min(chars.len());
+    let (from, to) = if chars.len() <= EXCERPT {
+        (0, chars.len())
+    } else {
+        let from = col.saturating_sub(EXCERPT / 2).min(chars.len() - EXCERPT);
+        (from, from + EXCERPT)
+    };
+    let mut shown = String::new();
+    let mut caret = 0;
+    if from > 0 {
+        shown.push('…');
+        caret += 1;
+    }
+    for (i, &c) in chars[from..to].iter().enumerate() {
+        let text: String = match c {
+            '\t' => "    ".into(),
+            c if c.is_control() => format!("\\u{{{:x}}}", c as u32),
+            c => c.to_string(),
+        };
+        if from + i < col {
+            caret += text.chars().count();
+        }
+        shown.push_str(&text);
+    }
+    if to < chars.len() {
+        shown.push('…');
+    }
+    (shown, caret)
+}
+
 /// Renders diagnostics the way rustc does: `error[code]: message`, the location, the source line
 /// with a caret, and the hint. `source` gives the text of a file by name, when it is known.
+/// Source lines are shown with secret values masked and shortened around the column; each file
+/// is read once, however many diagnostics point into it.
 pub fn render_text<'a>(diags: &[Diagnostic], source: impl Fn(&str) -> Option<&'a str>) -> String {
     use fmt::Write;
+    use std::collections::{BTreeSet, HashMap};
+    let mut wanted: HashMap<&str, BTreeSet<u32>> = HashMap::new();
+    for sp in diags.iter().filter_map(|d| d.span.as_ref()) {
+        wanted.entry(&sp.file).or_default().insert(sp.line);
+    }
+    let mut lines: HashMap<(&str, u32), String> = HashMap::new();
+    for (file, numbers) in &wanted {
+        let Some(text) = source(file) else { continue };
+        let mut numbers = numbers.iter().peekable();
+        // Lines as the reader counts them.
+        for (i, l) in crate::inventory::ini::py_lines(text).enumerate() {
+            let Some(&&n) = numbers.peek() else { break };
+            if (i + 1) as u64 == u64::from(n) {
+                lines.insert((file, n), crate::secrets::mask_line(l));
+                numbers.next();
+            }
+        }
+    }
     let mut out = String::new();
     for d in diags {
-        let _ = writeln!(out, "{}[{}]: {}", d.severity.as_str(), d.code, d.message);
+        let _ = writeln!(
+            out,
+            "{}[{}]: {}",
+            d.severity.as_str(),
+            d.code,
+            printable(&d.message)
+        );
         if let Some(sp) = &d.span {
             let gutter = sp.line.to_string().len();
             let pad = " ".repeat(gutter);
-            let _ = writeln!(out, "{pad}--> {sp}");
-            // Lines as the reader counts them; secret values never quoted back.
-            let line_text = source(&sp.file)
-                .and_then(|text| {
-                    crate::inventory::ini::py_splitlines(text)
-                        .get(sp.line.saturating_sub(1) as usize)
-                        .copied()
-                })
-                .map(crate::secrets::mask_line);
-            if let Some(text) = line_text {
-                let caret_at: usize = text
-                    .chars()
-                    .take(sp.column.saturating_sub(1) as usize)
-                    .map(|c| if c == '\t' { 4 } else { 1 })
-                    .sum();
+            let _ = writeln!(out, "{pad}--> {}", printable(&sp.to_string()));
+            if let Some(text) = lines.get(&(&*sp.file, sp.line)) {
+                let (shown, caret_at) = excerpt(text, sp.column);
                 let _ = writeln!(out, "{pad} |");
-                let _ = writeln!(out, "{} | {}", sp.line, text.replace('\t', "    "));
+                let _ = writeln!(out, "{} | {shown}", sp.line);
                 let _ = writeln!(out, "{pad} | {}^", " ".repeat(caret_at));
             }
             if let Some(h) = &d.hint {
-                let _ = writeln!(out, "{pad} = hint: {h}");
+                let _ = writeln!(out, "{pad} = hint: {}", printable(h));
             }
         } else if let Some(h) = &d.hint {
-            let _ = writeln!(out, "  = hint: {h}");
+            let _ = writeln!(out, "  = hint: {}", printable(h));
         }
         out.push('\n');
     }
@@ -212,4 +295,26 @@ pub fn render_text<'a>(diags: &[Diagnostic], source: impl Fn(&str) -> Option<&'a
     let warnings = diags.len() - errors;
     let _ = writeln!(out, "{errors} error(s), {warnings} warning(s)");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_lines_are_shown_around_the_column() {
+        let line = format!("{}X{}", "a".repeat(5000), "b".repeat(5000));
+        let (shown, caret) = excerpt(&line, 5001);
+        assert!(shown.chars().count() <= EXCERPT + 2, "{}", shown.len());
+        assert_eq!(shown.chars().nth(caret), Some('X'));
+        let (shown, caret) = excerpt("\tk = v", 2);
+        assert_eq!((shown.as_str(), caret), ("    k = v", 4));
+    }
+
+    #[test]
+    fn control_characters_are_escaped() {
+        assert_eq!(printable("a\u{1b}[2Jb\tc"), "a\\u{1b}[2Jb\tc");
+        assert_eq!(shorten("abcdef", 4), "abc…");
+        assert_eq!(shorten("abc", 4), "abc");
+    }
 }

@@ -1,10 +1,11 @@
 //! Python's `shlex.split(line, comments=True)` (POSIX mode), keeping each token's start column.
 
-/// One token and the 0-based char index in the line where it starts.
+/// One token and the 0-based char indices in the line where it starts and ends (exclusive).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Token {
     pub text: String,
     pub start: usize,
+    pub end: usize,
 }
 
 /// `shlex.split(line, comments=True)`; `Err` carries Python's message.
@@ -23,7 +24,9 @@ pub fn split(line: &str) -> Result<Vec<Token>, &'static str> {
     let mut quoted = false;
     let mut start = 0;
     let mut started = false;
+    let mut len = 0;
     for (i, c) in line.chars().enumerate() {
+        len = i + 1;
         if !started {
             start = i;
         }
@@ -34,6 +37,7 @@ pub fn split(line: &str) -> Result<Vec<Token>, &'static str> {
                         out.push(Token {
                             text: std::mem::take(&mut tok),
                             start,
+                            end: i,
                         });
                     }
                     quoted = false;
@@ -82,7 +86,11 @@ pub fn split(line: &str) -> Result<Vec<Token>, &'static str> {
         St::Escape(_) => Err("No escaped character"),
         _ => {
             if !tok.is_empty() || quoted {
-                out.push(Token { text: tok, start });
+                out.push(Token {
+                    text: tok,
+                    start,
+                    end: len,
+                });
             }
             Ok(out)
         }
@@ -108,5 +116,6 @@ mod tests {
         assert_eq!(split("a 'b").unwrap_err(), "No closing quotation");
         assert_eq!(split("a \\").unwrap_err(), "No escaped character");
         assert_eq!(split("  x  y").unwrap()[1].start, 5);
+        assert_eq!(split("  x  'y z' ").unwrap()[1].end, 10);
     }
 }
