@@ -24,7 +24,7 @@ pub const MAX_NESTING: usize = 256;
 pub const MAX_LITERAL_DEPTH: usize = 1_000;
 
 /// Longest integer read from JSON, in decimal digits (Python's `int` refuses longer ones).
-pub const MAX_INT_DIGITS: usize = 4_300;
+pub use crate::value::MAX_INT_DIGITS;
 
 /// What reading one inventory has built so far, against [`MAX_MEMORY`].
 #[derive(Debug)]
