@@ -1,7 +1,7 @@
 //! The inventory argument every subcommand takes, and loading it with the shared exit codes.
 
 use crate::exit;
-use metis_core::diag::{self, Diagnostic};
+use metis_core::diag::{self, Code, Diagnostic};
 use metis_core::inventory::templates::{evaluate_outside_ansible, Need};
 use metis_core::inventory::{Inventory, LoadError};
 use metis_core::Organization;
@@ -25,10 +25,35 @@ pub struct InventoryArgs {
 }
 
 pub enum LoadFailure {
-    /// Unreadable input: already reported; exit with this code.
-    Usage(u8),
+    /// No inventory given, or it cannot be read (exit 2): the `unreadable-input` diagnostic.
+    Unreadable(Diagnostic),
     /// The file is not a valid inventory: report these (with the source, when read).
     Invalid(Vec<Diagnostic>, Option<Box<Inventory>>),
+}
+
+impl LoadFailure {
+    /// Prints the failure for people (stderr) and gives the exit code.
+    pub fn report(self) -> u8 {
+        match self {
+            LoadFailure::Unreadable(d) => {
+                eprintln!("error: {}", diag::printable(&d.message));
+                exit::USAGE
+            }
+            LoadFailure::Invalid(diags, inv) => {
+                let text =
+                    diag::render_text(&diags, |f| inv.as_ref().and_then(|i| i.source_text(f)));
+                eprint!("{text}");
+                exit::FAILED
+            }
+        }
+    }
+}
+
+fn unreadable(message: String) -> LoadFailure {
+    LoadFailure::Unreadable(
+        Diagnostic::error(Code::UnreadableInput, message)
+            .hint("give a readable inventory file (UTF-8 text, at most 64 MiB; with --from-json, what `ansible-inventory --list` prints)"),
+    )
 }
 
 impl InventoryArgs {
@@ -38,18 +63,18 @@ impl InventoryArgs {
 
     pub fn load(&self) -> Result<Inventory, LoadFailure> {
         let Some(path) = self.path() else {
-            eprintln!("error: no inventory given: pass it as `-i FILE`");
-            return Err(LoadFailure::Usage(exit::USAGE));
+            return Err(unreadable(
+                "no inventory given: pass it as `-i FILE`".to_string(),
+            ));
         };
         match Inventory::load(path, self.from_json) {
             Ok(inv) => Ok(inv),
-            Err(LoadError::Unreadable { path, reason }) => {
-                eprintln!("error: cannot read inventory {path}: {reason}");
-                Err(LoadFailure::Usage(exit::USAGE))
-            }
+            Err(e @ LoadError::Unreadable { .. }) => Err(unreadable(e.to_string())),
             Err(LoadError::Invalid(diags)) => {
                 // Keep the text so the diagnostics can quote the offending lines.
-                let text = std::fs::read_to_string(path).ok();
+                let text = metis_core::inventory::read_limited(path)
+                    .ok()
+                    .and_then(|b| String::from_utf8(b).ok());
                 let inv = text.map(|text| {
                     Box::new(Inventory {
                         sources: vec![metis_core::inventory::Source {
@@ -70,16 +95,7 @@ impl InventoryArgs {
     /// environment (what `need` asks for) and builds the organisation. Diagnostics (warnings
     /// included) go to stderr; on failure the exit code to return is given back.
     pub fn organization(&self, what: &str, need: Need) -> Result<(Organization, Inventory), u8> {
-        let mut inv = match self.load() {
-            Ok(inv) => inv,
-            Err(LoadFailure::Usage(code)) => return Err(code),
-            Err(LoadFailure::Invalid(diags, inv)) => {
-                let text =
-                    diag::render_text(&diags, |f| inv.as_ref().and_then(|i| i.source_text(f)));
-                eprint!("{text}");
-                return Err(exit::FAILED);
-            }
-        };
+        let mut inv = self.load().map_err(LoadFailure::report)?;
         let mut diags = evaluate_outside_ansible(&mut inv, &|name| std::env::var(name).ok(), need);
         let (org, build_diags) = metis_core::model::build::build(&inv);
         diags.extend(build_diags);

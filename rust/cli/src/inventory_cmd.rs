@@ -1,7 +1,7 @@
 //! `metis-deploy inventory --list`: the inventory as `ansible-inventory --list` prints it.
 
 use crate::exit;
-use crate::input::{InventoryArgs, LoadFailure};
+use crate::input::InventoryArgs;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -17,14 +17,16 @@ pub fn run(args: Args) -> u8 {
     let _ = args.list;
     match args.input.load() {
         Ok(inv) => {
-            println!("{}", inv.to_list_json_string());
-            exit::OK
+            // Written as it is made: memory stays flat however many hosts and variables.
+            let stdout = std::io::stdout();
+            match inv.write_list_json(&mut stdout.lock()) {
+                Ok(()) => exit::OK,
+                Err(e) => {
+                    eprintln!("error: cannot write the inventory: {e}");
+                    exit::FAILED
+                }
+            }
         }
-        Err(LoadFailure::Usage(code)) => code,
-        Err(LoadFailure::Invalid(diags, inv)) => {
-            let source = |f: &str| inv.as_ref().and_then(|i| i.source_text(f));
-            eprint!("{}", metis_core::diag::render_text(&diags, source));
-            exit::FAILED
-        }
+        Err(failure) => failure.report(),
     }
 }

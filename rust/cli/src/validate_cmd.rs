@@ -30,8 +30,16 @@ pub fn run(args: Args) -> u8 {
             summary = org.as_ref().map(summarise);
             (diags, Some(Box::new(inv)))
         }
-        Err(crate::input::LoadFailure::Usage(code)) => return code,
         Err(crate::input::LoadFailure::Invalid(diags, inv)) => (diags, inv),
+        Err(unreadable @ crate::input::LoadFailure::Unreadable(_)) => {
+            // Tools get their JSON document in every case.
+            if let (Format::Json, crate::input::LoadFailure::Unreadable(d)) =
+                (args.format, &unreadable)
+            {
+                print_json(std::slice::from_ref(d), false);
+            }
+            return unreadable.report();
+        }
     };
     let failed = diags.iter().any(|d| d.is_error() || args.strict);
     match args.format {

@@ -75,7 +75,7 @@ codes! {
     ListLength = "list-length": "A per-host list (consul_*_port, data_port, compute_port) does not have one entry per host of its group.",
     InvalidPort = "invalid-port": "A port is not an integer in 1..65535 (fighter ports must be above 1024).",
     PortConflict = "port-conflict": "Two services on one host use the same port.",
-    InvalidAddress = "invalid-address": "A host or external address is not an IPv4 address.",
+    InvalidAddress = "invalid-address": "A host or external address is not an IPv4 address, or a host name cannot name a directory (`.`, `..`, `/`).",
     RootUser = "root-user": "The inventory connects as root; upstream requires a normal user with sudo.",
     MistypedValue = "mistyped-value": "Ansible's INI parser turned a value into another type (unquoted 0x.. address or numeric password).",
     PlaintextSecret = "plaintext-secret": "A password is written in plaintext in the inventory.",
@@ -98,6 +98,17 @@ impl Serialize for Code {
     }
 }
 
+/// Longest message or hint of a diagnostic, in characters.
+pub const MAX_MESSAGE: usize = 1_000;
+
+fn bounded(text: String) -> String {
+    if text.len() <= MAX_MESSAGE {
+        text
+    } else {
+        shorten(&text, MAX_MESSAGE)
+    }
+}
+
 /// One problem found in an inventory.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Diagnostic {
@@ -109,11 +120,13 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
+    /// An error. Messages and hints are kept to [`MAX_MESSAGE`] characters, whatever text
+    /// they quote.
     pub fn error(code: Code, message: impl Into<String>) -> Self {
         Diagnostic {
             severity: Severity::Error,
             code,
-            message: message.into(),
+            message: bounded(message.into()),
             span: None,
             hint: None,
         }
@@ -129,7 +142,7 @@ impl Diagnostic {
         self
     }
     pub fn hint(mut self, hint: impl Into<String>) -> Self {
-        self.hint = Some(hint.into());
+        self.hint = Some(bounded(hint.into()));
         self
     }
     pub fn is_error(&self) -> bool {
@@ -209,12 +222,12 @@ const EXCERPT: usize = 120;
 
 /// The part of a (masked) source line shown under a diagnostic, and the caret's offset in it.
 fn excerpt(line: &str, column: u32) -> (String, usize) {
-    let chars: Vec<char> = line.chars().collect();
-    let col = (column.saturating_sub(1) as usize).min(chars.len());
-    let (from, to) = if chars.len() <= EXCERPT {
-        (0, chars.len())
+    let count = line.chars().count();
+    let col = (column.saturating_sub(1) as usize).min(count);
+    let (from, to) = if count <= EXCERPT {
+        (0, count)
     } else {
-        let from = col.saturating_sub(EXCERPT / 2).min(chars.len() - EXCERPT);
+        let from = col.saturating_sub(EXCERPT / 2).min(count - EXCERPT);
         (from, from + EXCERPT)
     };
     let mut shown = String::new();
@@ -223,18 +236,18 @@ fn excerpt(line: &str, column: u32) -> (String, usize) {
         shown.push('…');
         caret += 1;
     }
-    for (i, &c) in chars[from..to].iter().enumerate() {
+    for (i, c) in line.chars().enumerate().skip(from).take(to - from) {
         let text: String = match c {
             '\t' => "    ".into(),
             c if c.is_control() => format!("\\u{{{:x}}}", c as u32),
             c => c.to_string(),
         };
-        if from + i < col {
+        if i < col {
             caret += text.chars().count();
         }
         shown.push_str(&text);
     }
-    if to < chars.len() {
+    if to < count {
         shown.push('…');
     }
     (shown, caret)

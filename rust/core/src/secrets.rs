@@ -2,7 +2,13 @@
 
 /// Variables that hold passwords, tokens or keys.
 pub fn is_secret_name(name: &str) -> bool {
-    let n = name.to_ascii_lowercase();
+    let lower;
+    let n = if name.bytes().any(|b| b.is_ascii_uppercase()) {
+        lower = name.to_ascii_lowercase();
+        lower.as_str()
+    } else {
+        name
+    };
     n.contains("password")
         || n.contains("passwd")
         || n.ends_with("_pass")
@@ -91,20 +97,28 @@ fn mask_after(line: &str, at: usize) -> String {
 /// A host line that splits cleanly into a host and `k=v` tokens: each secret value masked.
 /// `None` when the line does not split so.
 fn mask_host_line(line: &str) -> Option<String> {
-    let tokens = crate::inventory::shlex::split(line).ok()?;
-    if tokens.len() < 2 || !tokens[1..].iter().all(|t| t.text.contains('=')) {
+    use crate::inventory::shlex;
+    shlex::check(line).ok()?;
+    let pairs = || shlex::tokens(line).flatten().skip(1);
+    if pairs().next().is_none() || !pairs().all(|t| t.text.contains('=')) {
         return None;
     }
-    let chars: Vec<(usize, char)> = line.char_indices().collect();
-    let byte = |i: usize| chars.get(i).map_or(line.len(), |&(b, _)| b);
+    // Char index -> byte offset, walking the line once alongside the tokens (in order).
+    let mut chars = line.char_indices().enumerate();
+    let mut byte = |i: usize| -> usize {
+        chars
+            .find(|&(n, _)| n == i)
+            .map_or(line.len(), |(_, (b, _))| b)
+    };
     let mut out = String::with_capacity(line.len());
     let mut copied = 0;
-    for t in &tokens[1..] {
+    for t in pairs() {
         let key = t.text.split_once('=').map_or("", |(k, _)| k);
         if !is_secret_name(key) {
             continue;
         }
-        let (start, end) = (byte(t.start), byte(t.end));
+        let start = byte(t.start);
+        let end = if t.end > t.start { byte(t.end) } else { start };
         let eq = start + line[start..end].find('=')? + 1;
         out.push_str(&line[copied..eq]);
         out.push_str(MASK);

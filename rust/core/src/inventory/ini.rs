@@ -343,14 +343,17 @@ impl<'a> Reader<'a> {
     }
 
     fn host_line(&mut self, line: &str, group: &str) -> R<()> {
-        let tokens = shlex::split(line).map_err(|e| {
+        // Python splits the whole line before looking at a token; the tokens are then read one
+        // at a time (a long line is never held as a list of tokens).
+        shlex::check(line).map_err(|e| {
             self.err(
                 self.col0,
                 format!("Error parsing host definition {}: {e}", self.quote(line)),
                 "close the quote or remove the trailing backslash",
             )
         })?;
-        let Some(first) = tokens.first() else {
+        let mut tokens = shlex::tokens(line).flatten();
+        let Some(first) = tokens.next() else {
             return Ok(());
         };
         // Names are counted as entries here; new hosts against their own cap when added.
@@ -408,8 +411,8 @@ impl<'a> Reader<'a> {
         }
         let mut vars: IndexMap<String, Var> = IndexMap::new();
         let mut vars_cost = 0usize;
-        for t in &tokens[1..] {
-            let col = self.col0 + t.start as u32;
+        for t in tokens {
+            let col = self.col0.saturating_add(u32::try_from(t.start).unwrap_or(u32::MAX));
             let Some((k, v)) = t.text.split_once('=') else {
                 return Err(self.err(
                     col,
@@ -608,32 +611,30 @@ impl<'a> Reader<'a> {
         }
         if let Some((_, p)) = pending.first() {
             self.line = p.line;
-            let name = crate::secrets::quote_text;
+            let name = crate::secrets::quote_text(&p.name);
+            let hint = if crate::secrets::mentions_secret(&p.name) {
+                "declare the group with a section of its own (it may be empty)".to_string()
+            } else {
+                format!(
+                    "declare the group with a [{}] section (it may be empty)",
+                    crate::diag::shorten(&p.name, 80)
+                )
+            };
             return Err(if p.vars {
                 self.err(
                     p.col,
-                    format!(
-                        "Section [{}:vars] not valid for undefined group {}.",
-                        crate::diag::shorten(&p.name, 80),
-                        name(&p.name)
-                    ),
-                    &format!(
-                        "declare the group with a [{}] section (it may be empty)",
-                        crate::diag::shorten(&p.name, 80)
-                    ),
+                    format!("Section [...:vars] not valid for undefined group {name}."),
+                    &hint,
                 )
             } else {
+                let parent = p.parents.last().map(String::as_str).unwrap_or("");
                 self.err(
                     p.col,
                     format!(
-                        "Section [{}:children] includes undefined group {}.",
-                        crate::diag::shorten(p.parents.last().map(String::as_str).unwrap_or(""), 80),
-                        name(&p.name)
+                        "Section [{}:children] includes undefined group {name}.",
+                        crate::diag::shorten(parent, 80)
                     ),
-                    &format!(
-                        "declare the group with a [{}] section (it may be empty)",
-                        crate::diag::shorten(&p.name, 80)
-                    ),
+                    &hint,
                 )
             });
         }

@@ -720,6 +720,8 @@ fn check_unquotable(v: &mut Vars<'_>, everyone: &[&str], admin: &[&str]) {
             .all(|c| c.is_ascii_alphanumeric() || ".-_*".contains(c))
     };
     let spring = |s: &str| !s.contains("${");
+    // nginx expands `$` even in quotes; `;`, braces and line breaks end or open a directive.
+    let nginx = |s: &str| !s.chars().any(|c| "${};".contains(c) || c.is_control());
     const SPRING: &str = "free of `${`, which Spring would expand as a placeholder";
     type Rule<'r> = (&'r str, &'r [&'r str], &'r dyn Fn(&str) -> bool, &'r str);
     let mut rules: Vec<Rule<'_>> = vec![
@@ -736,6 +738,19 @@ fn check_unquotable(v: &mut Vars<'_>, everyone: &[&str], admin: &[&str]) {
             "a host name: letters, digits and . - _ * only",
         ),
     ];
+    for key in [
+        "admin_ssl_certificate",
+        "admin_ssl_certificate_key",
+        "admin_ssl_protocols",
+        "admin_ssl_ciphers",
+    ] {
+        rules.push((
+            key,
+            admin,
+            &nginx,
+            "free of `$`, `;`, `{`, `}` and line breaks (it is written into the nginx site, where nginx would expand or end it)",
+        ));
+    }
     for key in [
         "admin_password",
         "admin_user",
@@ -757,7 +772,7 @@ fn check_unquotable(v: &mut Vars<'_>, everyone: &[&str], admin: &[&str]) {
         let shown = if crate::secrets::is_secret_name(key) {
             String::new()
         } else {
-            format!(" ('{}')", var.value.to_python_str())
+            format!(" ({})", crate::secrets::quote_text(&var.value.to_python_str()))
         };
         let d = Diagnostic::error(
             Code::InvalidValue,
@@ -775,12 +790,15 @@ const SYSTEM_DIRS: &[&str] = &[
     "/sys", "/usr",
 ];
 
-/// What is wrong with a `deploy_dir`, if anything.
+/// What is wrong with a `deploy_dir`, if anything. Checked as the system resolves it: `//etc`,
+/// `/./usr/lib` and `/etc/.` are system directories too.
 fn deploy_dir_problem(dir: &str) -> Option<&'static str> {
     if !dir.starts_with('/') {
         return Some("an absolute path");
     }
-    let dir = dir.trim_end_matches('/');
+    let parts: Vec<&str> = dir.split('/').filter(|c| !c.is_empty() && *c != ".").collect();
+    let normal = format!("/{}", parts.join("/"));
+    let dir = normal.trim_end_matches('/');
     let inside = |sys: &&str| dir == *sys || dir.starts_with(&format!("{sys}/"));
     if dir.is_empty() || dir.split('/').any(|c| c == "..") || SYSTEM_DIRS.iter().any(inside) {
         return Some("a directory of its own, not / or a system directory (its files are handed to the service user)");
@@ -805,11 +823,17 @@ mod tests {
         for bad in [
             "/",
             "//",
+            "/./",
             "opt/metis",
             "/etc",
             "/etc/metis",
             "/usr/local/metis",
             "/opt/../etc",
+            "//etc",
+            "/./usr/lib",
+            "/etc/.",
+            "/etc/./",
+            "/usr//lib",
         ] {
             assert!(deploy_dir_problem(bad).is_some(), "{bad}");
         }

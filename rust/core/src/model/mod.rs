@@ -390,9 +390,10 @@ impl Organization {
 
     /// Every distinct host of the organisation, by name, in first-seen start order.
     pub fn hosts(&self) -> Vec<&HostRef> {
+        let mut seen = std::collections::HashSet::new();
         let mut out: Vec<&HostRef> = Vec::new();
         for (h, _) in self.placements() {
-            if !out.iter().any(|o| o.name == h.name) {
+            if seen.insert(h.name.as_str()) {
                 out.push(h);
             }
         }

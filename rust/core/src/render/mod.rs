@@ -141,6 +141,33 @@ pub fn render_all(org: &Organization) -> Vec<RenderedFile> {
     out
 }
 
+/// Every file of every host, as [`render_all`] (same files, same order), handed to `each` one
+/// host at a time as soon as that host is rendered: only one host's files are in memory.
+pub fn render_each<E>(
+    org: &Organization,
+    mut each: impl FnMut(Vec<RenderedFile>) -> Result<(), E>,
+) -> Result<(), E> {
+    let mut by_host: std::collections::HashMap<&str, Vec<(&HostRef, Service)>> =
+        std::collections::HashMap::new();
+    for (h, service) in org.placements() {
+        if org.is_enabled(service.group()) {
+            by_host.entry(h.name.as_str()).or_default().push((h, service));
+        }
+    }
+    for host in org.hosts() {
+        let Some(services) = by_host.remove(host.name.as_str()) else {
+            continue;
+        };
+        let mut out = Vec::new();
+        for (h, service) in services {
+            render_service(org, h, service, &mut out);
+        }
+        set_owners(org, &mut out);
+        each(out)?;
+    }
+    Ok(())
+}
+
 /// Whether services get systemd units (`service_manager` auto or systemd).
 fn wants_units(org: &Organization) -> bool {
     org.settings.service_manager != ServiceManager::Process
