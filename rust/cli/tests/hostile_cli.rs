@@ -20,11 +20,6 @@ fn file(dir: &Path, name: &str, text: &str) -> String {
     s(&p).to_owned()
 }
 
-const ORG: &str = "[consul]\n10.0.0.1\n[carrier]\n10.0.0.1\n[admin]\n10.0.0.1\n[all:vars]\n\
-consul_server_port = [8200]\nconsul_serf_lan_port = [8300]\nconsul_serf_wan_port = [8400]\n\
-consul_http_port = [8500]\nconsul_dns_port = [8600]\ncarrier_external_ip = 203.0.113.7\n\
-mysql_root_password = \"{{ v1 }}\"\nadmin_password = \"{{ v2 }}\"\nenable_deploy_ice_via = False\n";
-
 #[test]
 fn a_long_chain_of_signs_is_a_located_error_not_a_crash() {
     let dir = temp_dir("hostile-signs");
