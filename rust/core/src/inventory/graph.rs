@@ -32,6 +32,8 @@ pub(crate) struct Index {
     /// By host index: ranks of every group the host is in (directly, through children, and
     /// `all`), ascending: the order their variables merge in.
     host_ranks: Vec<Arc<[u32]>>,
+    /// Every variable name set anywhere (a group's or a host's).
+    names: std::collections::HashSet<String>,
 }
 
 impl Inventory {
@@ -48,6 +50,12 @@ impl Inventory {
         let index = build(self, budget)?;
         let _ = self.index.0.set(Arc::new(index));
         Ok(())
+    }
+
+    /// Whether any group or host sets `key`: when none does, no host has it (answered without
+    /// asking each host).
+    pub fn defines(&self, key: &str) -> bool {
+        self.index().names.contains(key)
     }
 
     /// Depth of a group below `all` (Ansible's `Group.depth`: longest path from `all`; a group
@@ -174,10 +182,18 @@ fn build(inv: &Inventory, budget: &mut Budget) -> Result<Index, usize> {
         memo.insert(direct, Arc::clone(&mine));
         host_ranks.push(mine);
     }
+    let names = inv
+        .groups
+        .values()
+        .flat_map(|g| g.vars.keys())
+        .chain(inv.hosts.values().flat_map(|h| h.vars.keys()))
+        .cloned()
+        .collect();
     Ok(Index {
         depth,
         by_rank,
         host_ranks,
+        names,
     })
 }
 

@@ -260,7 +260,8 @@ fn host_ref(v: &mut Vars<'_>, name: &str) -> Option<HostRef> {
 
 fn read_organization(v: &mut Vars<'_>) -> Option<Organization> {
     let topo = read_topology(v);
-    let mut refs: BTreeMap<&str, Option<HostRef>> = BTreeMap::new();
+    let mut refs: std::collections::HashMap<&str, Option<HostRef>> =
+        std::collections::HashMap::new();
     for g in Group::ALL {
         for h in topo.hosts(g) {
             if !refs.contains_key(h) {

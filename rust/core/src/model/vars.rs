@@ -43,6 +43,10 @@ impl<'a> Vars<'a> {
     /// resolves them when a play templates a config on those hosts.
     pub fn lookup(&self, hosts: &[&str], key: &str) -> Option<&'a Var> {
         let inv: &'a Inventory = self.inv;
+        // A variable set nowhere is not looked for on every host of a large organisation.
+        if !inv.defines(key) {
+            return None;
+        }
         hosts
             .iter()
             .find_map(|h| inv.host_var(h, key))
