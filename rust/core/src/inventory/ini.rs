@@ -358,10 +358,13 @@ impl<'a> Reader<'a> {
         let Some(first) = tokens.next() else {
             return Ok(());
         };
-        // Names are counted as entries here; new hosts against their own cap when added.
+        // A range never names more hosts than an inventory may hold, nor more entries than
+        // are left (new hosts are counted against their cap as they are added).
         let expanded = hostpat::expand_hostpattern_within(
             &first.text,
-            limits::MAX_HOST_ENTRIES.saturating_sub(self.entries).max(1),
+            limits::MAX_HOST_ENTRIES
+                .saturating_sub(self.entries)
+                .clamp(1, limits::MAX_HOSTS),
             self.budget.left(),
         );
         let (names, port) = match expanded {
