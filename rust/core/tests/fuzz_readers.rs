@@ -170,7 +170,7 @@ fn readers_survive_hostile_and_mutated_input() {
             let deadline = Instant::now() + Duration::from_secs(seconds);
             let mut runs = 0usize;
             // Every seed as it is, then mutations until the time is up.
-            let mut check = |input: &str, what: &str| {
+            let check = |input: &str, what: &str| {
                 let started = Instant::now();
                 exercise(input);
                 let took = started.elapsed();
