@@ -254,7 +254,12 @@ mod at {
                     | libc::O_CLOEXEC;
                 // SAFETY: a valid directory descriptor and a NUL-terminated name.
                 let fd = unsafe {
-                    libc::openat(self.0.as_raw_fd(), tmp.as_ptr(), flags, mode as libc::c_uint)
+                    libc::openat(
+                        self.0.as_raw_fd(),
+                        tmp.as_ptr(),
+                        flags,
+                        mode as libc::c_uint,
+                    )
                 };
                 if fd >= 0 {
                     // SAFETY: `fd` is a new descriptor nothing else owns.

@@ -24,9 +24,18 @@ fn file(dir: &Path, name: &str, text: &str) -> String {
 fn a_long_chain_of_signs_is_a_located_error_not_a_crash() {
     let dir = temp_dir("hostile-signs");
     for (name, line) in [
-        ("vars", format!("[all:vars]\nx = {}1\n", "-".repeat(100_000))),
-        ("host", format!("[g]\n10.0.0.1 x={}1\n", "+-".repeat(50_000))),
-        ("ops", format!("[all:vars]\nx = 1{}\n", "+1".repeat(100_000))),
+        (
+            "vars",
+            format!("[all:vars]\nx = {}1\n", "-".repeat(100_000)),
+        ),
+        (
+            "host",
+            format!("[g]\n10.0.0.1 x={}1\n", "+-".repeat(50_000)),
+        ),
+        (
+            "ops",
+            format!("[all:vars]\nx = 1{}\n", "+1".repeat(100_000)),
+        ),
     ] {
         let path = file(&dir, &format!("{name}.ini"), &line);
         for format in ["text", "json"] {
@@ -37,7 +46,10 @@ fn a_long_chain_of_signs_is_a_located_error_not_a_crash() {
             } else {
                 stderr(&out)
             };
-            assert!(shown.contains("nested more than 1000 levels"), "{name}: {shown}");
+            assert!(
+                shown.contains("nested more than 1000 levels"),
+                "{name}: {shown}"
+            );
             assert!(shown.contains("syntax"), "{name}: {shown}");
             assert!(shown.len() < 4000, "{name}: {} bytes", shown.len());
         }
@@ -63,7 +75,11 @@ fn unreadable_input_still_gives_the_json_document() {
     }
     let out = run(&["validate", "/dev/zero"]);
     assert_exit(&out, 2);
-    assert!(stderr(&out).contains("larger than 64 MiB"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("larger than 64 MiB"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -78,7 +94,10 @@ fn no_unparseable_line_echoes_a_secret() {
         format!("[g]\n127.0.1.3 admin_password=a\\ {secret}\n"),
         format!("[g]\n127.0.1.3 ansible_become_passwd={{\"a\", \"{secret} x\"}}\n"),
         format!("[g:children]\nadmin_password={secret}\n"),
-        format!("[g]\n127.0.1.3 mysql_root_password={}{secret}\n", "-".repeat(2000)),
+        format!(
+            "[g]\n127.0.1.3 mysql_root_password={}{secret}\n",
+            "-".repeat(2000)
+        ),
     ];
     for (i, text) in lines.iter().enumerate() {
         let path = file(&dir, &format!("s{i}.ini"), text);
@@ -99,7 +118,10 @@ fn no_unparseable_line_echoes_a_secret() {
             } else {
                 format!("{}{}", stdout(&out), stderr(&out))
             };
-            assert!(!all.contains(secret), "{args:?} on {text:?} echoed it:\n{all}");
+            assert!(
+                !all.contains(secret),
+                "{args:?} on {text:?} echoed it:\n{all}"
+            );
         }
     }
 }
@@ -107,18 +129,32 @@ fn no_unparseable_line_echoes_a_secret() {
 #[test]
 fn very_long_bad_lines_are_shortened() {
     let dir = temp_dir("hostile-long");
-    let path = file(&dir, "long.ini", &format!("[g]\n[{}\n", "x ".repeat(1_000_000)));
+    let path = file(
+        &dir,
+        "long.ini",
+        &format!("[g]\n[{}\n", "x ".repeat(1_000_000)),
+    );
     let out = run(&["validate", &path]);
     assert_exit(&out, 1);
-    assert!(out.stderr.len() < 8_000, "{} bytes of stderr", out.stderr.len());
+    assert!(
+        out.stderr.len() < 8_000,
+        "{} bytes of stderr",
+        out.stderr.len()
+    );
     let out = run(&["validate", &path, "--format", "json"]);
-    assert!(out.stdout.len() < 8_000, "{} bytes of stdout", out.stdout.len());
+    assert!(
+        out.stdout.len() < 8_000,
+        "{} bytes of stdout",
+        out.stdout.len()
+    );
 }
 
 #[test]
 fn host_ranges_stop_at_the_hosts_cap() {
     let dir = temp_dir("hostile-ranges");
-    let text: String = (0..8).map(|i| format!("[g{i}]\nh{i}_[0:999999]\n")).collect();
+    let text: String = (0..8)
+        .map(|i| format!("[g{i}]\nh{i}_[0:999999]\n"))
+        .collect();
     let path = file(&dir, "ranges.ini", &text);
     let started = Instant::now();
     let out = run(&["validate", &path, "--format", "json"]);
@@ -147,7 +183,11 @@ fn diamonds_chains_and_loops_of_groups_are_fast() {
         chain += &format!("[c{i}:children]\nc{}\n", i - 1);
     }
     let looped = format!("{chain}[c0:children]\nc19999\n");
-    for (name, text, code) in [("diamond", diamond, 1), ("chain", chain, 1), ("loop", looped, 1)] {
+    for (name, text, code) in [
+        ("diamond", diamond, 1),
+        ("chain", chain, 1),
+        ("loop", looped, 1),
+    ] {
         let path = file(&dir, &format!("{name}.ini"), &text);
         let started = Instant::now();
         let out = run(&["validate", &path]);
@@ -162,7 +202,9 @@ fn diamonds_chains_and_loops_of_groups_are_fast() {
         if name == "loop" {
             assert_exit(&out, 1);
             assert!(
-                stderr(&out).contains("Adding group 'c19999' as child to 'c0' creates a recursive dependency loop"),
+                stderr(&out).contains(
+                    "Adding group 'c19999' as child to 'c0' creates a recursive dependency loop"
+                ),
                 "{}",
                 stderr(&out)
             );
@@ -185,7 +227,11 @@ fn from_json_loops_infinity_and_markers() {
         let out = run(&[cmd, "--from-json", &looped]);
         assert!(started.elapsed() < Duration::from_secs(20));
         assert_exit(&out, 2);
-        assert!(stderr(&out).contains("'a' -> 'b' -> 'a'"), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains("'a' -> 'b' -> 'a'"),
+            "{}",
+            stderr(&out)
+        );
     }
     // What ansible-inventory prints for a value of inf, and a marker-looking text.
     let ansible = file(
@@ -246,7 +292,10 @@ fn render_never_writes_through_a_link() {
     std::fs::hard_link(&unit, &other_link).expect("hard link");
     let out = run(&["render", s(&example), "--out", s(&out_dir)]);
     assert_exit(&out, 0);
-    assert_eq!(std::fs::read_to_string(&victim).expect("victim"), "untouched");
+    assert_eq!(
+        std::fs::read_to_string(&victim).expect("victim"),
+        "untouched"
+    );
     let meta = std::fs::symlink_metadata(&secret_file).expect("written");
     assert!(meta.file_type().is_file());
     assert_eq!(meta.mode() & 0o777, 0o600);

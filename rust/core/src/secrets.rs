@@ -46,7 +46,9 @@ fn words(text: &str) -> impl Iterator<Item = (usize, &str)> + '_ {
     let mut offset = 0;
     std::iter::from_fn(move || {
         let start = rest.find(is_word)?;
-        let len = rest[start..].find(|c: char| !is_word(c)).unwrap_or(rest.len() - start);
+        let len = rest[start..]
+            .find(|c: char| !is_word(c))
+            .unwrap_or(rest.len() - start);
         let word = &rest[start..start + len];
         let end = offset + start + len;
         rest = &rest[start + len..];
@@ -63,7 +65,9 @@ fn words(text: &str) -> impl Iterator<Item = (usize, &str)> + '_ {
 /// - Any other line that names a secret (a missing quote, `admin_password= S3cret`, an
 ///   escaped space, a value that is not a literal): everything after the first secret name.
 pub fn mask_line(line: &str) -> String {
-    let Some(first_secret) = words(line).find(|(_, w)| is_secret_name(w)).map(|(end, _)| end)
+    let Some(first_secret) = words(line)
+        .find(|(_, w)| is_secret_name(w))
+        .map(|(end, _)| end)
     else {
         return line.to_string();
     };
@@ -87,7 +91,10 @@ pub fn mask_line(line: &str) -> String {
 /// The line up to `at`, the separators (`=`, blanks) after it, then [`MASK`] for the rest.
 fn mask_after(line: &str, at: usize) -> String {
     let rest = &line[at..];
-    let sep = rest.len() - rest.trim_start_matches(|c: char| c == '=' || c.is_whitespace()).len();
+    let sep = rest.len()
+        - rest
+            .trim_start_matches(|c: char| c == '=' || c.is_whitespace())
+            .len();
     if sep == rest.len() {
         return line.to_string();
     }

@@ -36,14 +36,29 @@ fn seeds() -> Vec<String> {
     v.push(format!("[all:vars]\nx = {}1\n", "-".repeat(5000)));
     v.push(format!("[g]\nh x={}1\n", "+-".repeat(3000)));
     v.push(format!("[all:vars]\nx = 1{}\n", "+1".repeat(3000)));
-    v.push(format!("[all:vars]\nx = {}{}\n", "[".repeat(210), "]".repeat(210)));
-    v.push(format!("[all:vars]\nx = {}1{}\n", "(-".repeat(150), ")".repeat(150)));
+    v.push(format!(
+        "[all:vars]\nx = {}{}\n",
+        "[".repeat(210),
+        "]".repeat(210)
+    ));
+    v.push(format!(
+        "[all:vars]\nx = {}1{}\n",
+        "(-".repeat(150),
+        ")".repeat(150)
+    ));
     v.push(format!(
         "[all:vars]\nx = {{{}}}\n",
-        (0..5_000).map(|i| (i % 50).to_string()).collect::<Vec<_>>().join(",")
+        (0..5_000)
+            .map(|i| (i % 50).to_string())
+            .collect::<Vec<_>>()
+            .join(",")
     ));
     v.push(format!("{}{}", "[".repeat(3000), "]".repeat(3000)));
-    v.push(format!("{{\"a\": {}1{}}}", "[".repeat(300), "]".repeat(300)));
+    v.push(format!(
+        "{{\"a\": {}1{}}}",
+        "[".repeat(300),
+        "]".repeat(300)
+    ));
     v.push(format!("[{}]", vec!["9".repeat(4300); 20].join(",")));
     let mut chain = String::from("[c0]\nh\n");
     for i in 1..500 {
@@ -78,10 +93,46 @@ impl Rng {
 
 /// Pieces that change meaning wherever they land.
 const PIECES: &[&str] = &[
-    "[", "]", "{", "}", "(", ")", ",", ":", "-", "+", "'", "\"", "\\", "=", "\n", " ", "#", ";",
-    "[g:children]\n", "[g:vars]\n", "[g]\n", "0x", "1e", "j", "True", "None", "...", "\u{0}",
-    "\u{1b}", "\u{feff}", "\r\n", "admin_password=", "[0:9]", "Infinity", "NaN", "\\u0001",
-    "\\ud800", "null", "9999999999999999999999", "é",
+    "[",
+    "]",
+    "{",
+    "}",
+    "(",
+    ")",
+    ",",
+    ":",
+    "-",
+    "+",
+    "'",
+    "\"",
+    "\\",
+    "=",
+    "\n",
+    " ",
+    "#",
+    ";",
+    "[g:children]\n",
+    "[g:vars]\n",
+    "[g]\n",
+    "0x",
+    "1e",
+    "j",
+    "True",
+    "None",
+    "...",
+    "\u{0}",
+    "\u{1b}",
+    "\u{feff}",
+    "\r\n",
+    "admin_password=",
+    "[0:9]",
+    "Infinity",
+    "NaN",
+    "\\u0001",
+    "\\ud800",
+    "null",
+    "9999999999999999999999",
+    "é",
 ];
 
 fn mutate(rng: &mut Rng, seeds: &[String], input: &str) -> String {
@@ -90,7 +141,9 @@ fn mutate(rng: &mut Rng, seeds: &[String], input: &str) -> String {
     for _ in 0..=rng.below(4) {
         let at = rng.below(out.len() + 1);
         match rng.below(6) {
-            0 => out.splice(at..at, PIECES[rng.below(PIECES.len())].chars()).for_each(drop),
+            0 => out
+                .splice(at..at, PIECES[rng.below(PIECES.len())].chars())
+                .for_each(drop),
             1 if !out.is_empty() => {
                 let end = (at + rng.below(16)).min(out.len());
                 out.drain(at.min(end)..end);
@@ -101,7 +154,12 @@ fn mutate(rng: &mut Rng, seeds: &[String], input: &str) -> String {
                 let end = (start + 1 + rng.below(8)).min(out.len());
                 let piece: Vec<char> = out[start..end].to_vec();
                 let times = 1 + rng.below(2000);
-                let rep: Vec<char> = piece.iter().copied().cycle().take(piece.len() * times).collect();
+                let rep: Vec<char> = piece
+                    .iter()
+                    .copied()
+                    .cycle()
+                    .take(piece.len() * times)
+                    .collect();
                 out.splice(start..start, rep).for_each(drop);
             }
             3 => {
@@ -109,7 +167,8 @@ fn mutate(rng: &mut Rng, seeds: &[String], input: &str) -> String {
                 let other: Vec<char> = seeds[rng.below(seeds.len())].chars().collect();
                 let s = rng.below(other.len());
                 let e = (s + rng.below(200)).min(other.len());
-                out.splice(at..at, other[s..e].iter().copied()).for_each(drop);
+                out.splice(at..at, other[s..e].iter().copied())
+                    .for_each(drop);
             }
             4 => {
                 let c = char::from_u32(rng.below(0x3000) as u32).unwrap_or('x');

@@ -32,7 +32,11 @@ fn http2_settings_are_validated_and_goaway_is_unhealthy() {
             "multiple of 6",
         ),
         // An acknowledgement alone, as if the server had sent settings.
-        (&[0, 0, 0, 4, 1, 0, 0, 0, 0], Outcome::WrongProtocol, "not an acknowledgement"),
+        (
+            &[0, 0, 0, 4, 1, 0, 0, 0, 0],
+            Outcome::WrongProtocol,
+            "not an acknowledgement",
+        ),
         // SETTINGS on a stream.
         (
             &[0, 0, 6, 4, 0, 0, 0, 0, 1, 0, 3, 0, 0, 0, 100],
@@ -40,7 +44,11 @@ fn http2_settings_are_validated_and_goaway_is_unhealthy() {
             "SETTINGS frame",
         ),
         // Another frame type (a PING) first.
-        (&[0, 0, 8, 6, 0, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8], Outcome::WrongProtocol, "SETTINGS"),
+        (
+            &[0, 0, 8, 6, 0, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8],
+            Outcome::WrongProtocol,
+            "SETTINGS",
+        ),
         // A MAX_FRAME_SIZE out of range.
         (
             &[0, 0, 6, 4, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0, 1],
@@ -57,7 +65,11 @@ fn http2_settings_are_validated_and_goaway_is_unhealthy() {
             "GOAWAY PROTOCOL_ERROR",
         ),
         // SETTINGS, then the connection closes.
-        (&SETTINGS, Outcome::Ok, "HTTP/2 SETTINGS frame (1 setting(s))"),
+        (
+            &SETTINGS,
+            Outcome::Ok,
+            "HTTP/2 SETTINGS frame (1 setting(s))",
+        ),
     ];
     for (frames, outcome, needle) in cases {
         let addr = h2_answering(ip, 0, frames);
@@ -74,14 +86,28 @@ fn http2_settings_are_validated_and_goaway_is_unhealthy() {
 #[test]
 fn oversized_and_truncated_http_answers_are_errors() {
     let ip = ip("127.0.2.41");
-    let huge = banner_server(ip, b"HTTP/1.1 200 OK\r\nContent-Length: 99999999999\r\n\r\nhello");
+    let huge = banner_server(
+        ip,
+        b"HTTP/1.1 200 OK\r\nContent-Length: 99999999999\r\n\r\nhello",
+    );
     let r = run1(http(huge, "/"));
     assert_outcome(&r, Outcome::WrongProtocol, "Content-Length 99999999999");
     let bad = banner_server(ip, b"HTTP/1.1 200 OK\r\nContent-Length: 12x\r\n\r\nhello");
-    assert_outcome(&run1(http(bad, "/")), Outcome::WrongProtocol, "Content-Length");
+    assert_outcome(
+        &run1(http(bad, "/")),
+        Outcome::WrongProtocol,
+        "Content-Length",
+    );
     // Chunked without end, past the cap.
-    let endless = endless_server(ip, b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n10000000\r\n");
-    assert_outcome(&run1(http(endless, "/")), Outcome::WrongProtocol, "at most 4 MiB");
+    let endless = endless_server(
+        ip,
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n10000000\r\n",
+    );
+    assert_outcome(
+        &run1(http(endless, "/")),
+        Outcome::WrongProtocol,
+        "at most 4 MiB",
+    );
 }
 
 #[test]
@@ -111,7 +137,11 @@ fn many_small_chunks_are_decoded_in_linear_time() {
     );
     let r = &r.checks[0];
     assert!(r.ok, "{r:?}");
-    assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 /// An HTTP server answering `body` (JSON) on every path.
@@ -122,7 +152,11 @@ fn json_server(ip: std::net::Ipv4Addr, body: &'static str) -> std::net::SocketAd
 #[test]
 fn consul_answers_of_the_wrong_types_are_wrong_protocol() {
     let ip = ip("127.0.2.43");
-    for body in [r#"[1, "10.0.0.1:8300"]"#, r#"["10.0.0.1:8300", null]"#, r#"["x"]"#] {
+    for body in [
+        r#"[1, "10.0.0.1:8300"]"#,
+        r#"["10.0.0.1:8300", null]"#,
+        r#"["x"]"#,
+    ] {
         let r = run1(CheckKind::ConsulPeers {
             agent: json_server(ip, body),
             expected: 1,
@@ -147,7 +181,10 @@ fn consul_answers_of_the_wrong_types_are_wrong_protocol() {
 fn text_from_servers_is_never_printed_raw() {
     let ip = ip("127.0.2.44");
     // A MySQL greeting whose version clears the screen.
-    let mysql = banner_server(ip, b"\x12\x00\x00\x00\x0a5.5\x1b[2J\x1b]0;pwn\x07\x00\x00\x00\x00");
+    let mysql = banner_server(
+        ip,
+        b"\x12\x00\x00\x00\x0a5.5\x1b[2J\x1b]0;pwn\x07\x00\x00\x00\x00",
+    );
     let r = run1(CheckKind::MysqlGreeting { addr: mysql });
     assert!(r.ok, "{r:?}");
     assert!(!r.detail.chars().any(char::is_control), "{:?}", r.detail);

@@ -40,7 +40,10 @@ fn long_chains_of_signs_and_operators_are_located_syntax_errors() {
     for (line, text) in [
         (2, format!("[all:vars]\nx = {}1\n", "-".repeat(100_000))),
         (2, format!("[g]\nh1 x={}1\n", "+-".repeat(50_000))),
-        (4, format!("[g]\nh1\n[all:vars]\nx = 1{}\n", "-1".repeat(100_000))),
+        (
+            4,
+            format!("[g]\nh1\n[all:vars]\nx = 1{}\n", "-1".repeat(100_000)),
+        ),
         (2, format!("[all:vars]\nx = [{}1]\n", "-".repeat(100_000))),
     ] {
         let d = refused(text);
@@ -97,18 +100,24 @@ fn loops_of_groups_are_refused_where_ansible_refuses_them() {
         "Adding group 'c19999' as child to 'c0' creates a recursive dependency loop."
     );
     let looped = r#"{"all": {"children": ["a"]}, "a": {"children": ["b"]}, "b": {"children": ["c", "a"]}, "c": {}}"#;
-    let d = small_stack(10, move || json::parse_list_json(&name(), looped).expect_err("loop"));
+    let d = small_stack(10, move || {
+        json::parse_list_json(&name(), looped).expect_err("loop")
+    });
     assert_eq!(d.code, Code::UnreadableInput);
     assert!(d.message.contains("'a' -> 'b' -> 'a'"), "{}", d.message);
 }
 
 #[test]
 fn hosts_and_memory_are_capped_per_inventory() {
-    let text: String = (0..8).map(|i| format!("[g{i}]\nh{i}_[0:999999]\n")).collect();
+    let text: String = (0..8)
+        .map(|i| format!("[g{i}]\nh{i}_[0:999999]\n"))
+        .collect();
     let d = refused(text);
     assert_eq!(d.code, Code::TooLarge);
     assert_eq!(d.span.as_ref().map(|s| s.line), Some(2));
-    let text: String = (0..11).map(|i| format!("[g{i}]\nh{i}_[0:9999]\n")).collect();
+    let text: String = (0..11)
+        .map(|i| format!("[g{i}]\nh{i}_[0:9999]\n"))
+        .collect();
     let d = refused(text);
     assert_eq!(d.code, Code::TooLarge, "{d:?}");
     assert!(d.message.contains("more than 100000 hosts"), "{d:?}");
@@ -137,7 +146,10 @@ fn sets_dicts_and_json_numbers_are_read_in_linear_time() {
     assert!(matches!(&all["d"].value, Value::Dict(v) if v.len() == 100_000));
     // A 3 MB integer: refused at once (Python reads at most 4,300 digits).
     let d = small_stack(10, || {
-        let text = format!("{{\"_meta\": {{\"hostvars\": {{\"h\": {{\"x\": {}}}}}}}}}", "7".repeat(3_000_000));
+        let text = format!(
+            "{{\"_meta\": {{\"hostvars\": {{\"h\": {{\"x\": {}}}}}}}}}",
+            "7".repeat(3_000_000)
+        );
         json::parse_list_json(&name(), &text).expect_err("too long")
     });
     assert!(d.message.contains("3000000 digits"), "{}", d.message);
@@ -158,7 +170,10 @@ fn json_is_read_as_ansible_inventory_prints_it() {
     assert_eq!(v("exact"), Some(Value::Str("\u{1}exact:7".into())));
     let listed = inv.to_list_json_string();
     assert!(listed.contains(r#""exact": "\u0001exact:7""#), "{listed}");
-    assert!(listed.contains(r#""big": 123456789012345678901234567890"#), "{listed}");
+    assert!(
+        listed.contains(r#""big": 123456789012345678901234567890"#),
+        "{listed}"
+    );
     assert!(listed.contains(r#""inf": Infinity"#), "{listed}");
     // And it reads back the same.
     let again = json::parse_list_json(&name(), &listed).expect("reads its own output");

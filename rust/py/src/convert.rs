@@ -57,10 +57,7 @@ fn raised(py: Python<'_>, path: &Path, what: &str, e: PyErr) -> PyErr {
             format!(": {}", metis_core::diag::shorten(&msg, 200))
         }
     };
-    let err = invalid_value(
-        py,
-        format!("{}: {what} raised {kind}{shown}", path.show()),
-    );
+    let err = invalid_value(py, format!("{}: {what} raised {kind}{shown}", path.show()));
     err.set_cause(py, Some(e));
     err
 }

@@ -788,8 +788,8 @@ fn h2_settings_problem(payload: &[u8]) -> Option<String> {
         let id = u16::from_be_bytes([s[0], s[1]]);
         let v = u32::from_be_bytes([s[2], s[3], s[4], s[5]]);
         let bad = match id {
-            2 => v > 1,                             // ENABLE_PUSH
-            4 => v > 0x7fff_ffff,                   // INITIAL_WINDOW_SIZE
+            2 => v > 1,                               // ENABLE_PUSH
+            4 => v > 0x7fff_ffff,                     // INITIAL_WINDOW_SIZE
             5 => !(16_384..=16_777_215).contains(&v), // MAX_FRAME_SIZE
             _ => false,
         };
@@ -817,7 +817,10 @@ async fn http2_settings(addr: SocketAddr, phase: &Phase) -> Probe {
     let wrong = |why: &str, buf: &[u8]| {
         fail(
             Outcome::WrongProtocol,
-            format!("expected an HTTP/2 SETTINGS frame{why}, got {}", show_bytes(buf)),
+            format!(
+                "expected an HTTP/2 SETTINGS frame{why}, got {}",
+                show_bytes(buf)
+            ),
         )
     };
     if buf.len() < 9 {
@@ -887,7 +890,9 @@ async fn http2_settings(addr: SocketAddr, phase: &Phase) -> Probe {
                 _ if payload.len() < len => {
                     return Err(fail(
                         Outcome::Unexpected,
-                        format!("expected an HTTP/2 server, {addr} closed the connection in a frame"),
+                        format!(
+                            "expected an HTTP/2 server, {addr} closed the connection in a frame"
+                        ),
                     ))
                 }
                 _ => at += 9 + len,
@@ -1035,7 +1040,11 @@ mod tests {
     fn dechunking_goes_on_where_it_stopped() {
         // A body arriving one byte at a time: each byte decoded once, not the whole body again
         // on every read (which took minutes here).
-        let body: Vec<u8> = b"1\r\nx\r\n".repeat(200_000).into_iter().chain(*b"0\r\n\r\n").collect();
+        let body: Vec<u8> = b"1\r\nx\r\n"
+            .repeat(200_000)
+            .into_iter()
+            .chain(*b"0\r\n\r\n")
+            .collect();
         let started = std::time::Instant::now();
         let mut d = Dechunker::default();
         // The last-chunk line completes the body (trailers are not waited for).
@@ -1044,7 +1053,10 @@ mod tests {
         }
         assert!(d.feed(&body) == Chunks::Complete(vec![b'x'; 200_000]));
         assert!(started.elapsed().as_secs() < 20, "{:?}", started.elapsed());
-        assert!(matches!(dechunk(b"3\r\nabcXY0\r\n\r\n"), Chunks::Invalid(_)));
+        assert!(matches!(
+            dechunk(b"3\r\nabcXY0\r\n\r\n"),
+            Chunks::Invalid(_)
+        ));
         assert!(matches!(dechunk(&[b'1'; 2000]), Chunks::Invalid(_)));
     }
 

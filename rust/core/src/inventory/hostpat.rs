@@ -444,7 +444,10 @@ mod tests {
             expand_hostpattern_within("h[0:1][0:1][0:1]", 7, usize::MAX),
             Err(PatternError::TooMany)
         );
-        assert_eq!(expand_hostpattern_within("h[0:1][0:1][0:1]", 8, usize::MAX).map(|r| r.0.len()), Ok(8));
+        assert_eq!(
+            expand_hostpattern_within("h[0:1][0:1][0:1]", 8, usize::MAX).map(|r| r.0.len()),
+            Ok(8)
+        );
         let long = format!("h[0:99]{}", "x".repeat(1 << 20));
         assert_eq!(
             expand_hostpattern_within(&long, 1000, 16 << 20),

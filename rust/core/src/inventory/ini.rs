@@ -417,7 +417,9 @@ impl<'a> Reader<'a> {
         let mut vars: IndexMap<String, Var> = IndexMap::new();
         let mut vars_cost = 0usize;
         for t in tokens {
-            let col = self.col0.saturating_add(u32::try_from(t.start).unwrap_or(u32::MAX));
+            let col = self
+                .col0
+                .saturating_add(u32::try_from(t.start).unwrap_or(u32::MAX));
             let Some((k, v)) = t.text.split_once('=') else {
                 return Err(self.err(
                     col,
@@ -493,7 +495,10 @@ impl<'a> Reader<'a> {
         pending: &mut IndexMap<String, Pending>,
     ) -> R<()> {
         let parents_of = |pending: &IndexMap<String, Pending>, g: &str| {
-            pending.get(g).map(|p| p.parents.clone()).unwrap_or_default()
+            pending
+                .get(g)
+                .map(|p| p.parents.clone())
+                .unwrap_or_default()
         };
         let mut stack: Vec<(String, Vec<String>, usize)> =
             vec![(group.to_string(), parents_of(pending, group), 0)];
@@ -659,9 +664,7 @@ impl<'a> Reader<'a> {
             .groups
             .iter()
             .enumerate()
-            .filter(|(i, (n, g))| {
-                *n != "all" && g.parents.is_empty() && !above_all.contains(i)
-            })
+            .filter(|(i, (n, g))| *n != "all" && g.parents.is_empty() && !above_all.contains(i))
             .map(|(_, (n, _))| n.clone())
             .collect();
         for n in roots {

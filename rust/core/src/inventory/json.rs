@@ -92,10 +92,7 @@ impl<'a, 'b> Reader<'a, 'b> {
 
     fn blanks(&mut self) {
         let rest = &self.src[self.pos..];
-        let n = rest.len()
-            - rest
-                .trim_start_matches([' ', '\t', '\n', '\r'])
-                .len();
+        let n = rest.len() - rest.trim_start_matches([' ', '\t', '\n', '\r']).len();
         self.pos += n;
     }
 
@@ -656,7 +653,16 @@ mod tests {
         );
         let big = format!("-{}", "9".repeat(4300));
         assert_eq!(read(&big).map(|v| v.to_python_str().len()), Ok(4301));
-        for refused in ["", "[1,]", "{\"a\" 1}", "01", "[1] 2", "\"a\u{1}\"", "\"\\x\"", "tru"] {
+        for refused in [
+            "",
+            "[1,]",
+            "{\"a\" 1}",
+            "01",
+            "[1] 2",
+            "\"a\u{1}\"",
+            "\"\\x\"",
+            "tru",
+        ] {
             assert!(read(refused).is_err(), "{refused:?}");
         }
         assert!(read(&"1".repeat(4301)).is_err());
@@ -673,7 +679,12 @@ mod tests {
         let (msg, (line, col)) = parse_value(&deep).expect_err("too deep");
         assert!(msg.contains("nested more than"), "{msg}");
         assert_eq!((line, col), (1, MAX_NESTING + 1));
-        assert!(parse_value(&format!("{}{}", "[".repeat(MAX_NESTING), "]".repeat(MAX_NESTING))).is_ok());
+        assert!(parse_value(&format!(
+            "{}{}",
+            "[".repeat(MAX_NESTING),
+            "]".repeat(MAX_NESTING)
+        ))
+        .is_ok());
         // A long integer is read in linear time.
         let started = std::time::Instant::now();
         let many = format!("[{}]", vec!["9".repeat(4300); 300].join(","));

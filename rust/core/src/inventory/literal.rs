@@ -616,9 +616,10 @@ impl Expr {
             _ => Node::Bad,
         };
         self.chain = Some(match (self.op.take(), self.chain.take()) {
-            (Some(op), Some((left, lh))) => {
-                (Node::Bin(complex_sum(left, op, node)), deep(lh.max(height) + 1)?)
-            }
+            (Some(op), Some((left, lh))) => (
+                Node::Bin(complex_sum(left, op, node)),
+                deep(lh.max(height) + 1)?,
+            ),
             _ => (node, height),
         });
         Ok(())
@@ -1148,7 +1149,13 @@ mod tests {
     fn sets_and_dicts_deduplicate_by_hash() {
         // Quadratic deduplication would take minutes here; hashing takes well under a second.
         let n = 50_000;
-        let set = format!("{{{}}}", (0..n).map(|i| (i % 1000).to_string()).collect::<Vec<_>>().join(","));
+        let set = format!(
+            "{{{}}}",
+            (0..n)
+                .map(|i| (i % 1000).to_string())
+                .collect::<Vec<_>>()
+                .join(",")
+        );
         let started = std::time::Instant::now();
         let Ok(Value::List(items)) = v(&set) else {
             panic!("not a set")

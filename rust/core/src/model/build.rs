@@ -773,7 +773,10 @@ fn check_unquotable(v: &mut Vars<'_>, everyone: &[&str], admin: &[&str]) {
         let shown = if crate::secrets::is_secret_name(key) {
             String::new()
         } else {
-            format!(" ({})", crate::secrets::quote_text(&var.value.to_python_str()))
+            format!(
+                " ({})",
+                crate::secrets::quote_text(&var.value.to_python_str())
+            )
         };
         let d = Diagnostic::error(
             Code::InvalidValue,
@@ -797,7 +800,10 @@ fn deploy_dir_problem(dir: &str) -> Option<&'static str> {
     if !dir.starts_with('/') {
         return Some("an absolute path");
     }
-    let parts: Vec<&str> = dir.split('/').filter(|c| !c.is_empty() && *c != ".").collect();
+    let parts: Vec<&str> = dir
+        .split('/')
+        .filter(|c| !c.is_empty() && *c != ".")
+        .collect();
     let normal = format!("/{}", parts.join("/"));
     let dir = normal.trim_end_matches('/');
     let inside = |sys: &&str| dir == *sys || dir.starts_with(&format!("{sys}/"));

@@ -151,7 +151,10 @@ pub fn render_each<E>(
         std::collections::HashMap::new();
     for (h, service) in org.placements() {
         if org.is_enabled(service.group()) {
-            by_host.entry(h.name.as_str()).or_default().push((h, service));
+            by_host
+                .entry(h.name.as_str())
+                .or_default()
+                .push((h, service));
         }
     }
     for host in org.hosts() {
