@@ -13,13 +13,45 @@ pub struct Args {
     list: bool,
 }
 
+/// Most bytes `inventory --list` prints. Every host's variables are printed with it, so a
+/// large organisation whose groups hold large values would print without end (as
+/// `ansible-inventory` does): past this, it stops with an error.
+const MAX_LIST_BYTES: u64 = 1 << 30;
+
+/// Passes writes on until `left` bytes have been written, then fails.
+struct Capped<W> {
+    inner: W,
+    left: u64,
+}
+
+impl<W: std::io::Write> std::io::Write for Capped<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if buf.len() as u64 > self.left {
+            return Err(std::io::Error::other(format!(
+                "the output is larger than {} MiB, metis-deploy's limit (every host's variables are printed with it)",
+                MAX_LIST_BYTES >> 20
+            )));
+        }
+        let n = self.inner.write(buf)?;
+        self.left -= n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
 pub fn run(args: Args) -> u8 {
     let _ = args.list;
     match args.input.load() {
         Ok(inv) => {
             // Written as it is made: memory stays flat however many hosts and variables.
             let stdout = std::io::stdout();
-            match inv.write_list_json(&mut stdout.lock()) {
+            let mut out = Capped {
+                inner: stdout.lock(),
+                left: MAX_LIST_BYTES,
+            };
+            match inv.write_list_json(&mut out) {
                 Ok(()) => exit::OK,
                 Err(e) => {
                     eprintln!("error: cannot write the inventory: {e}");

@@ -126,7 +126,7 @@ fn hosts_and_memory_are_capped_per_inventory() {
     let text = format!("[g]\nh[0:9999] x='{}'\n", "y".repeat(100_000));
     let d = refused(text);
     assert_eq!(d.code, Code::TooLarge, "{d:?}");
-    assert!(d.message.contains("512 MiB"), "{d:?}");
+    assert!(d.message.contains("256 MiB"), "{d:?}");
 }
 
 #[test]

@@ -76,11 +76,12 @@ impl<'a, 'b> Reader<'a, 'b> {
     }
 
     fn charge(&mut self, v: &Value) -> JResult<()> {
+        // A value's node counts twice: lists grow by doubling.
         let cost = match v {
             Value::Str(s) => s.len(),
             Value::Int(i) => (i.bits() / 8) as usize + 8,
             _ => 0,
-        } + std::mem::size_of::<Value>();
+        } + 2 * std::mem::size_of::<Value>();
         if self.budget.charge(cost).is_err() {
             return self.fail(format!(
                 "the inventory is too large: its values take more than {} MiB (metis-deploy's limit)",

@@ -12,8 +12,9 @@ pub const MAX_HOSTS: usize = 100_000;
 pub const MAX_HOST_ENTRIES: usize = 1_000_000;
 
 /// Most memory the values, hosts and groups read from one inventory may take (host-line
-/// variables counted once per host they are set on).
-pub const MAX_MEMORY: usize = 512 << 20;
+/// variables counted once per host they are set on). With the input itself and the transient
+/// copies of reading, a process stays well below 1 GiB.
+pub const MAX_MEMORY: usize = 256 << 20;
 
 /// Deepest nesting of a JSON document, and of a value handed over from Python.
 pub const MAX_NESTING: usize = 256;

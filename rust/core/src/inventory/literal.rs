@@ -420,7 +420,14 @@ fn string(s: &str, prefix: &str) -> Option<(Lit, usize)> {
     let qlen = if triple { 3 } else { 1 };
     let closing: String = std::iter::repeat_n(q, qlen).collect();
     let mut it = s[qlen..].char_indices().peekable();
-    let mut out: Vec<u32> = Vec::new();
+    // Decoded as read: text into a String, bytes into bytes (never 4 bytes per character).
+    let mut text = String::new();
+    let mut raw_bytes: Vec<u8> = Vec::new();
+    let mut out = Out {
+        bytes,
+        text: &mut text,
+        raw: &mut raw_bytes,
+    };
     let mut end = None;
     // Every character of the literal as written (escapes included) must be ASCII in bytes.
     let next = |it: &mut std::iter::Peekable<std::str::CharIndices<'_>>| {
@@ -506,15 +513,28 @@ fn string(s: &str, prefix: &str) -> Option<(Lit, usize)> {
         return Some((Lit::FStr, end));
     }
     let lit = if bytes {
-        Lit::Bytes(out.into_iter().map(|v| v as u8).collect())
+        Lit::Bytes(raw_bytes)
     } else {
-        Lit::Str(
-            out.into_iter()
-                .map(|v| char::from_u32(v).unwrap_or('\u{fffd}'))
-                .collect(),
-        )
+        Lit::Str(text)
     };
     Some((lit, end))
+}
+
+/// Where a string literal's decoded code points go.
+struct Out<'a> {
+    bytes: bool,
+    text: &'a mut String,
+    raw: &'a mut Vec<u8>,
+}
+
+impl Out<'_> {
+    fn push(&mut self, v: u32) {
+        if self.bytes {
+            self.raw.push(v as u8);
+        } else {
+            self.text.push(char::from_u32(v).unwrap_or('\u{fffd}'));
+        }
+    }
 }
 
 // ---------------------------------------------------------------- syntax and evaluation
@@ -1070,7 +1090,9 @@ enum Key {
     Ellipsis,
     Str(String),
     Bytes(Vec<u8>),
-    /// Any number equal to an integer (bools, integral floats and complex numbers).
+    /// Any number equal to an integer (bools, integral floats and complex numbers) that fits
+    /// 64 bits, without allocating; larger ones as `Int`.
+    I64(i64),
     Int(BigInt),
     /// Other real numbers, by their bits (`-0.0` is integral, so never here).
     Float(u64),
@@ -1081,11 +1103,15 @@ enum Key {
 impl Key {
     /// `None` for what is equal to nothing, itself included (a NaN).
     fn of(p: &Py) -> Option<Key> {
+        let int = |i: BigInt| match i64::try_from(&i) {
+            Ok(n) => Key::I64(n),
+            Err(_) => Key::Int(i),
+        };
         let real = |f: f64| -> Option<Key> {
             if f.is_nan() {
                 None
             } else if f.is_finite() && f.fract() == 0.0 {
-                BigInt::from_f64(f).map(Key::Int)
+                BigInt::from_f64(f).map(int)
             } else {
                 Some(Key::Float(f.to_bits()))
             }
@@ -1095,8 +1121,11 @@ impl Key {
             Py::Ellipsis => Key::Ellipsis,
             Py::Str(s) => Key::Str(s.clone()),
             Py::Bytes(b) => Key::Bytes(b.clone()),
-            Py::Bool(b) => Key::Int(BigInt::from(u8::from(*b))),
-            Py::Int(i) => Key::Int(i.clone()),
+            Py::Bool(b) => Key::I64(i64::from(*b)),
+            Py::Int(i) => match i64::try_from(i) {
+                Ok(n) => Key::I64(n),
+                Err(_) => Key::Int(i.clone()),
+            },
             Py::Float(f) => real(*f)?,
             Py::Complex(re, im) if *im == 0.0 => real(*re)?,
             Py::Complex(re, im) => {
