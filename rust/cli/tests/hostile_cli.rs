@@ -264,28 +264,28 @@ fn render_never_writes_through_a_link() {
     std::fs::create_dir_all(&elsewhere).expect("elsewhere");
 
     // A host directory that is a link.
-    std::os::unix::fs::symlink(&elsewhere, out_dir.join("127.0.1.3")).expect("link");
+    std::os::unix::fs::symlink(&elsewhere, out_dir.join("198.51.100.13")).expect("link");
     let out = run(&["render", s(&example), "--out", s(&out_dir)]);
     assert_exit(&out, 1);
     assert!(stderr(&out).contains("is a link"), "{}", stderr(&out));
     assert!(support::files_below(&elsewhere).is_empty());
-    std::fs::remove_file(out_dir.join("127.0.1.3")).expect("unlink");
+    std::fs::remove_file(out_dir.join("198.51.100.13")).expect("unlink");
 
     // A directory further down that is a link.
-    std::fs::create_dir_all(out_dir.join("127.0.1.3")).expect("host dir");
-    std::os::unix::fs::symlink(&elsewhere, out_dir.join("127.0.1.3/opt")).expect("link");
+    std::fs::create_dir_all(out_dir.join("198.51.100.13")).expect("host dir");
+    std::os::unix::fs::symlink(&elsewhere, out_dir.join("198.51.100.13/opt")).expect("link");
     let out = run(&["render", s(&example), "--out", s(&out_dir)]);
     assert_exit(&out, 1);
     assert!(support::files_below(&elsewhere).is_empty());
-    std::fs::remove_file(out_dir.join("127.0.1.3/opt")).expect("unlink");
+    std::fs::remove_file(out_dir.join("198.51.100.13/opt")).expect("unlink");
 
     // A link planted where the secret file goes, and a hard link to a file that is replaced.
-    let secret_file = out_dir.join("127.0.1.3/opt/metis/admin/config/application-admin.yml");
+    let secret_file = out_dir.join("198.51.100.13/opt/metis/admin/config/application-admin.yml");
     std::fs::create_dir_all(secret_file.parent().expect("parent")).expect("dirs");
     let victim = elsewhere.join("victim");
     std::fs::write(&victim, "untouched").expect("victim");
     std::os::unix::fs::symlink(&victim, &secret_file).expect("planted link");
-    let unit = out_dir.join("127.0.1.3/etc/systemd/system/metis-admin.service");
+    let unit = out_dir.join("198.51.100.13/etc/systemd/system/metis-admin.service");
     std::fs::create_dir_all(unit.parent().expect("parent")).expect("dirs");
     std::fs::write(&unit, "old").expect("old unit");
     let other_link = elsewhere.join("hard");
