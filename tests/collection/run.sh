@@ -35,6 +35,11 @@ mkdir -p "$work/fake/metis_deploy"
 echo 'raise ImportError("metis_deploy hidden for the test")' >"$work/fake/metis_deploy/__init__.py"
 PYTHONPATH="$work/fake" run "missing metis_deploy: one-line install hint" "$here/playbooks/missing_package.yml"
 run "unreadable inventory path" "$here/playbooks/unreadable.yml"
+# Hostile files: a value of 100,000 signs (a crash of the worker before), a secret without its quote.
+{ printf '[admin]\n127.0.1.3 x='; head -c 100000 /dev/zero | tr '\0' '-'; printf '1\n'; } >"$work/deep.ini"
+printf '[admin]\n127.0.1.3 admin_password="Unclosed-Secret-2Wd8\n' >"$work/secret.ini"
+run "hostile inventories: located failures, no crash, no secret" "$here/playbooks/hostile.yml" \
+  -e "deep_inventory=$work/deep.ini" -e "secret_inventory=$work/secret.ini"
 
 # Secrets as the play holds them: a vaulted value and one from the environment (group_vars).
 vdir="$work/vaulted"

@@ -10,7 +10,7 @@ import metis_deploy as md
 
 API_WITH_INVENTORY = [
     lambda inv: md.validate(inv),
-    lambda inv: md.render(inv, "127.0.1.1"),
+    lambda inv: md.render(inv, "198.51.100.11"),
     lambda inv: md.health(inv),
 ]
 IDS = ["validate", "render", "health"]
@@ -116,9 +116,9 @@ def test_syntax_errors_are_located(tmp_path: pathlib.Path) -> None:
 
 def test_parse_inventory_example(example: pathlib.Path) -> None:
     data = md.parse_inventory(example)
-    assert data["groups"]["consul"] == ["127.0.1.1", "127.0.1.2", "127.0.1.3"]
-    assert data["hostvars"]["127.0.1.1"]["consul_http_port"] == [8500, 8501, 8502]
-    assert data["hostvars"]["127.0.1.1"]["enable_tls"] is False
+    assert data["groups"]["consul"] == ["198.51.100.11", "198.51.100.12", "198.51.100.13"]
+    assert data["hostvars"]["198.51.100.11"]["consul_http_port"] == [8500, 8501, 8502]
+    assert data["hostvars"]["198.51.100.11"]["enable_tls"] is False
 
 
 def test_example_is_valid(example: pathlib.Path) -> None:
@@ -139,14 +139,14 @@ def test_resolved_data_matches_file(example) -> None:
 
 
 def test_render_files(example: pathlib.Path) -> None:
-    files = md.render(example, "127.0.1.2")
-    assert files and all(f.host == "127.0.1.2" for f in files)
+    files = md.render(example, "198.51.100.12")
+    assert files and all(f.host == "198.51.100.12" for f in files)
     assert all(f.path.startswith("/") for f in files)
     for f in files:
         if f.secret:
             assert f.mode & 0o077 == 0
             assert f.content not in repr(f)
-    assert md.render(example, "127.0.1.2") == files
+    assert md.render(example, "198.51.100.12") == files
 
 
 def test_render_unknown_host(example: pathlib.Path) -> None:
@@ -202,7 +202,7 @@ def test_health_releases_the_gil(example: pathlib.Path) -> None:
 
 
 def test_render_from_a_file_reads_env_lookups(example: pathlib.Path, sandbox_env: dict[str, str], monkeypatch) -> None:
-    admin = "127.0.1.3"
+    admin = "198.51.100.13"
     files = md.render(example, admin)
     config = next(f for f in files if f.path.endswith("application-admin.yml"))
     assert sandbox_env["METIS_ADMIN_DB_PASSWORD"] in config.content and config.secret

@@ -26,7 +26,7 @@ def keys_of(typed: type) -> list[str]:
 
 def test_plan_has_the_shape_of_its_typed_dicts(example: pathlib.Path) -> None:
     plans = md.host_plans(example)
-    assert list(plans) == ["127.0.1.1", "127.0.1.2", "127.0.1.3", "127.0.1.4", "127.0.1.5"]
+    assert list(plans) == ["198.51.100.11", "198.51.100.12", "198.51.100.13"]
     for host, plan in plans.items():
         assert plan["host"] == host
         assert list(plan) == keys_of(types.HostPlan)
@@ -62,13 +62,22 @@ def test_plan_agrees_with_render_and_the_cli(example: pathlib.Path) -> None:
     cli = REPO / "target" / "debug" / "metis-deploy"
     if cli.exists():
         out = subprocess.run(
-            [str(cli), "plan", str(example), "--host", "127.0.1.4", "--format", "json"],
+            [str(cli), "plan", str(example), "--host", "198.51.100.12", "--format", "json"],
             capture_output=True,
             text=True,
             check=True,
             env=os.environ,
         )
-        assert json.loads(out.stdout) == org.host_plan("127.0.1.4")
+        from_cli = json.loads(out.stdout)
+        from_binding = org.host_plan("198.51.100.12")
+        # The CLI knows where the inventory lies and fills in the controller's state
+        # directories next to it; the binding leaves them to its caller (the action plugin).
+        state = from_cli["options"].pop("state_dir")
+        assert state == str(example.resolve().parent / ".metis-deploy" / "lab")
+        for key in ("state_dir", "bundle_root", "bundle_dir", "backup_root"):
+            from_cli["options"].pop(key, None)
+            assert from_binding["options"].pop(key) is None
+        assert from_cli == from_binding
 
 
 def test_one_build_answers_every_host_by_name_or_address() -> None:

@@ -3,6 +3,7 @@
 
 use crate::printer::Printer;
 use crate::status::ExitStatus;
+use metis_core::diag::{self, Code, Diagnostic};
 use metis_core::inventory::templates::Need;
 use metis_core::inventory::Inventory;
 use metis_core::pipeline::{self, Env, HostMatch, ReadFailure, UnknownHost};
@@ -43,6 +44,18 @@ impl Ready {
     }
 }
 
+/// The `unreadable-input` diagnostic of an inventory that cannot be read at all.
+fn unreadable(message: String) -> Diagnostic {
+    Diagnostic::error(Code::UnreadableInput, message)
+        .hint("give a readable inventory file (UTF-8 text, at most 64 MiB; with --from-json, what `ansible-inventory --list` prints)")
+}
+
+/// Reports an unreadable inventory for people (stderr, control characters escaped).
+pub fn report_unreadable(printer: &Printer, d: &Diagnostic) -> ExitStatus {
+    printer.error(diag::printable(&d.message));
+    ExitStatus::Usage
+}
+
 impl InventoryArgs {
     /// The directory of the inventory file (the controller's state of the organisation lives
     /// next to it).
@@ -58,20 +71,26 @@ impl InventoryArgs {
         self.inventory_opt.as_ref().or(self.inventory.as_ref())
     }
 
+    /// Reads the inventory. No inventory or unreadable input comes back as its
+    /// `unreadable-input` diagnostic (a usage error); a file Ansible would refuse comes back as
+    /// its failure, to be reported by the caller.
+    pub fn read_or_unreadable(&self) -> Result<Result<Inventory, ReadFailure>, Diagnostic> {
+        let Some(path) = self.path() else {
+            return Err(unreadable(
+                "no inventory given: pass it as `-i FILE`".to_string(),
+            ));
+        };
+        match pipeline::read(path, self.from_json) {
+            Err(e @ ReadFailure::Unreadable { .. }) => Err(unreadable(e.to_string())),
+            other => Ok(other),
+        }
+    }
+
     /// Reads the inventory. Unreadable input is reported (usage error); a file Ansible would
     /// refuse comes back as its failure, to be reported by the caller.
     pub fn read(&self, printer: &Printer) -> Result<Result<Inventory, ReadFailure>, ExitStatus> {
-        let Some(path) = self.path() else {
-            printer.error("no inventory given: pass it as `-i FILE`");
-            return Err(ExitStatus::Usage);
-        };
-        match pipeline::read(path, self.from_json) {
-            Err(e @ ReadFailure::Unreadable { .. }) => {
-                printer.error(e);
-                Err(ExitStatus::Usage)
-            }
-            other => Ok(other),
-        }
+        self.read_or_unreadable()
+            .map_err(|d| report_unreadable(printer, &d))
     }
 
     /// Loads the inventory, evaluates its `lookup('env', ...)` values from this process's
@@ -96,7 +115,7 @@ impl InventoryArgs {
                 return Err(ExitStatus::Failure);
             }
             Err(e) => {
-                printer.error(e);
+                printer.error(diag::printable(&e.to_string()));
                 return Err(ExitStatus::Usage);
             }
         };

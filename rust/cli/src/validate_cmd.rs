@@ -26,8 +26,15 @@ enum Format {
 
 pub fn run(args: Args, printer: &Printer) -> ExitStatus {
     let mut summary = None;
-    let (diags, inv) = match args.input.read(printer) {
-        Err(status) => return status,
+    let (diags, inv) = match args.input.read_or_unreadable() {
+        Err(d) => {
+            // Tools get their JSON document in every case.
+            if let Format::Json = args.format {
+                // The status is the usage error's whether or not the document could be written.
+                let _ = print_json(printer, std::slice::from_ref(&d), false);
+            }
+            return crate::input::report_unreadable(printer, &d);
+        }
         Ok(Ok(inv)) => {
             // Validation reads values as written: no template is evaluated.
             let (org, diags) = metis_core::model::build::build(&inv);
@@ -39,7 +46,7 @@ pub fn run(args: Args, printer: &Printer) -> ExitStatus {
             source,
         })) => (diagnostics, source),
         Ok(Err(e)) => {
-            printer.error(e);
+            printer.error(diag::printable(&e.to_string()));
             return ExitStatus::Usage;
         }
     };

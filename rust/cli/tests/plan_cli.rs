@@ -37,7 +37,7 @@ fn rendered(inv: &Path) -> Vec<Value> {
 
 #[test]
 fn every_host_of_both_inventories_has_its_plan() {
-    for (inv, hosts) in [(example(), 5), (upstream(), 6)] {
+    for (inv, hosts) in [(example(), 3), (upstream(), 6)] {
         let out = run(&["plan", s(&inv), "--format", "json"]);
         assert_exit(&out, 0);
         let v = json(&out);
@@ -58,7 +58,8 @@ fn every_host_of_both_inventories_has_its_plan() {
                     "service_manager",
                     "packages",
                     "directories",
-                    "services"
+                    "services",
+                    "options"
                 ]
             );
             let host = p["host"].as_str().expect("host");

@@ -113,7 +113,7 @@ fn text_format_lists_one_line_per_file() {
     assert_eq!(text.lines().count(), files_below(&dir).len());
     assert!(
         text.contains(
-            "127.0.1.3 admin    0600 secret /opt/metis/admin/config/application-admin.yml"
+            "198.51.100.13 admin    0600 secret /opt/metis/admin/config/application-admin.yml"
         ),
         "{text}"
     );
@@ -143,7 +143,7 @@ fn invalid_inventory_exits_1_and_writes_nothing() {
 #[test]
 fn host_filter_renders_one_host_and_unknown_host_exits_2() {
     let dir = temp_dir("cli-render-host");
-    let out = render_example(&dir, &["--host", "127.0.1.2", "--format", "json"]);
+    let out = render_example(&dir, &["--host", "198.51.100.12", "--format", "json"]);
     assert_exit(&out, 0);
     let manifest = json(&out);
     let entries = manifest.as_array().expect("list");
@@ -151,12 +151,15 @@ fn host_filter_renders_one_host_and_unknown_host_exits_2() {
         .iter()
         .map(|e| e["service"].as_str().unwrap_or(""))
         .collect();
-    assert_eq!(services, ["consul", "consul", "carrier", "carrier"]);
-    assert!(entries.iter().all(|e| e["host"] == "127.0.1.2"));
+    assert_eq!(
+        services,
+        ["consul", "consul", "carrier", "carrier", "data", "data", "compute", "compute"]
+    );
+    assert!(entries.iter().all(|e| e["host"] == "198.51.100.12"));
     let written = files_below(&dir);
-    assert_eq!(written.len(), 4);
+    assert_eq!(written.len(), 8);
     assert!(
-        written.iter().all(|p| p.starts_with("127.0.1.2")),
+        written.iter().all(|p| p.starts_with("198.51.100.12")),
         "{written:?}"
     );
 

@@ -75,7 +75,7 @@ codes! {
     ListLength = "list-length": "A per-host list (consul_*_port, data_port, compute_port) does not have one entry per host of its group.",
     InvalidPort = "invalid-port": "A port is not an integer in 1..65535 (fighter ports must be above 1024).",
     PortConflict = "port-conflict": "Two services on one host use the same port.",
-    InvalidAddress = "invalid-address": "A host or external address is not an IPv4 address.",
+    InvalidAddress = "invalid-address": "A host or external address is not an IPv4 address, or a host name cannot name a directory (`.`, `..`, `/`).",
     RootUser = "root-user": "The inventory connects as root; upstream requires a normal user with sudo.",
     MistypedValue = "mistyped-value": "Ansible's INI parser turned a value into another type (unquoted 0x.. address or numeric password).",
     PlaintextSecret = "plaintext-secret": "A password is written in plaintext in the inventory.",
@@ -84,6 +84,7 @@ codes! {
     MultipleAdmins = "multiple-admins": "More than one admin host: supported, but one is recommended.",
     Template = "template": "A value is a Jinja template that cannot be evaluated outside Ansible (only `lookup('env', ...)` can).",
     UnknownVariable = "unknown-variable": "A variable metis-deploy does not read looks like one of its own (a misspelt name or a known prefix): did you mean ...?",
+    TooLarge = "too-large": "The inventory is past one of metis-deploy's limits (hosts, host entries, memory): see Robustness below.",
 }
 
 impl fmt::Display for Code {
@@ -98,6 +99,17 @@ impl Serialize for Code {
     }
 }
 
+/// Longest message or hint of a diagnostic, in characters.
+pub const MAX_MESSAGE: usize = 1_000;
+
+fn bounded(text: String) -> String {
+    if text.len() <= MAX_MESSAGE {
+        text
+    } else {
+        shorten(&text, MAX_MESSAGE)
+    }
+}
+
 /// One problem found in an inventory.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Diagnostic {
@@ -109,11 +121,13 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
+    /// An error. Messages and hints are kept to [`MAX_MESSAGE`] characters, whatever text
+    /// they quote.
     pub fn error(code: Code, message: impl Into<String>) -> Self {
         Diagnostic {
             severity: Severity::Error,
             code,
-            message: message.into(),
+            message: bounded(message.into()),
             span: None,
             hint: None,
         }
@@ -129,7 +143,7 @@ impl Diagnostic {
         self
     }
     pub fn hint(mut self, hint: impl Into<String>) -> Self {
-        self.hint = Some(hint.into());
+        self.hint = Some(bounded(hint.into()));
         self
     }
     pub fn is_error(&self) -> bool {
@@ -172,40 +186,122 @@ pub fn sort(diags: &mut [Diagnostic]) {
     });
 }
 
+/// Text fit for a terminal: control characters (escape sequences included) shown as `\u{..}`
+/// escapes, tabs kept.
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(|c| c.is_control() && c != '\t') {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() && c != '\t' {
+            let _ = fmt::Write::write_fmt(&mut out, format_args!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// At most `max` characters of `text` (the last one `…` when cut), printable.
+pub fn shorten(text: &str, max: usize) -> String {
+    let cut = match text.char_indices().nth(max) {
+        Some(_) => {
+            let end = text
+                .char_indices()
+                .nth(max.saturating_sub(1))
+                .map_or(text.len(), |(i, _)| i);
+            format!("{}…", &text[..end])
+        }
+        None => text.to_string(),
+    };
+    printable(&cut).into_owned()
+}
+
+/// Longest source excerpt shown, in characters: a window around the column.
+const EXCERPT: usize = 120;
+
+/// The part of a (masked) source line shown under a diagnostic, and the caret's offset in it.
+fn excerpt(line: &str, column: u32) -> (String, usize) {
+    let count = line.chars().count();
+    let col = (column.saturating_sub(1) as usize).min(count);
+    let (from, to) = if count <= EXCERPT {
+        (0, count)
+    } else {
+        let from = col.saturating_sub(EXCERPT / 2).min(count - EXCERPT);
+        (from, from + EXCERPT)
+    };
+    let mut shown = String::new();
+    let mut caret = 0;
+    if from > 0 {
+        shown.push('…');
+        caret += 1;
+    }
+    for (i, c) in line.chars().enumerate().skip(from).take(to - from) {
+        let text: String = match c {
+            '\t' => "    ".into(),
+            c if c.is_control() => format!("\\u{{{:x}}}", c as u32),
+            c => c.to_string(),
+        };
+        if i < col {
+            caret += text.chars().count();
+        }
+        shown.push_str(&text);
+    }
+    if to < count {
+        shown.push('…');
+    }
+    (shown, caret)
+}
+
 /// Renders diagnostics the way rustc does: `error[code]: message`, the location, the source line
 /// with a caret, and the hint. `source` gives the text of a file by name, when it is known.
+/// Source lines are shown with secret values masked and shortened around the column; each file
+/// is read once, however many diagnostics point into it.
 pub fn render_text<'a>(diags: &[Diagnostic], source: impl Fn(&str) -> Option<&'a str>) -> String {
     use fmt::Write;
+    use std::collections::{BTreeSet, HashMap};
+    let mut wanted: HashMap<&str, BTreeSet<u32>> = HashMap::new();
+    for sp in diags.iter().filter_map(|d| d.span.as_ref()) {
+        wanted.entry(&sp.file).or_default().insert(sp.line);
+    }
+    let mut lines: HashMap<(&str, u32), String> = HashMap::new();
+    for (file, numbers) in &wanted {
+        let Some(text) = source(file) else { continue };
+        let mut numbers = numbers.iter().peekable();
+        // Lines as the reader counts them.
+        for (i, l) in crate::inventory::ini::py_lines(text).enumerate() {
+            let Some(&&n) = numbers.peek() else { break };
+            if (i + 1) as u64 == u64::from(n) {
+                lines.insert((file, n), crate::secrets::mask_line(l));
+                numbers.next();
+            }
+        }
+    }
     let mut out = String::new();
     for d in diags {
-        let _ = writeln!(out, "{}[{}]: {}", d.severity.as_str(), d.code, d.message);
+        let _ = writeln!(
+            out,
+            "{}[{}]: {}",
+            d.severity.as_str(),
+            d.code,
+            printable(&d.message)
+        );
         if let Some(sp) = &d.span {
             let gutter = sp.line.to_string().len();
             let pad = " ".repeat(gutter);
-            let _ = writeln!(out, "{pad}--> {sp}");
-            // Lines as the reader counts them; secret values never quoted back.
-            let line_text = source(&sp.file)
-                .and_then(|text| {
-                    crate::inventory::ini::py_splitlines(text)
-                        .get(sp.line.saturating_sub(1) as usize)
-                        .copied()
-                })
-                .map(crate::secrets::mask_line);
-            if let Some(text) = line_text {
-                let caret_at: usize = text
-                    .chars()
-                    .take(sp.column.saturating_sub(1) as usize)
-                    .map(|c| if c == '\t' { 4 } else { 1 })
-                    .sum();
+            let _ = writeln!(out, "{pad}--> {}", printable(&sp.to_string()));
+            if let Some(text) = lines.get(&(&*sp.file, sp.line)) {
+                let (shown, caret_at) = excerpt(text, sp.column);
                 let _ = writeln!(out, "{pad} |");
-                let _ = writeln!(out, "{} | {}", sp.line, text.replace('\t', "    "));
+                let _ = writeln!(out, "{} | {shown}", sp.line);
                 let _ = writeln!(out, "{pad} | {}^", " ".repeat(caret_at));
             }
             if let Some(h) = &d.hint {
-                let _ = writeln!(out, "{pad} = hint: {h}");
+                let _ = writeln!(out, "{pad} = hint: {}", printable(h));
             }
         } else if let Some(h) = &d.hint {
-            let _ = writeln!(out, "  = hint: {h}");
+            let _ = writeln!(out, "  = hint: {}", printable(h));
         }
         out.push('\n');
     }
@@ -213,4 +309,26 @@ pub fn render_text<'a>(diags: &[Diagnostic], source: impl Fn(&str) -> Option<&'a
     let warnings = diags.len() - errors;
     let _ = writeln!(out, "{errors} error(s), {warnings} warning(s)");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_lines_are_shown_around_the_column() {
+        let line = format!("{}X{}", "a".repeat(5000), "b".repeat(5000));
+        let (shown, caret) = excerpt(&line, 5001);
+        assert!(shown.chars().count() <= EXCERPT + 2, "{}", shown.len());
+        assert_eq!(shown.chars().nth(caret), Some('X'));
+        let (shown, caret) = excerpt("\tk = v", 2);
+        assert_eq!((shown.as_str(), caret), ("    k = v", 4));
+    }
+
+    #[test]
+    fn control_characters_are_escaped() {
+        assert_eq!(printable("a\u{1b}[2Jb\tc"), "a\\u{1b}[2Jb\tc");
+        assert_eq!(shorten("abcdef", 4), "abc…");
+        assert_eq!(shorten("abc", 4), "abc");
+    }
 }

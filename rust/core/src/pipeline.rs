@@ -58,8 +58,12 @@ pub fn read(path: &Path, from_json: bool) -> Result<Inventory, ReadFailure> {
             Err(ReadFailure::Unreadable { path, reason })
         }
         Err(LoadError::Invalid(diagnostics)) => {
-            // Keep the text so the diagnostics can quote the offending lines.
-            let source = std::fs::read_to_string(path).ok().map(|text| {
+            // Keep the text so the diagnostics can quote the offending lines (read within the
+            // same size limit as the inventory itself).
+            let text = crate::inventory::read_limited(path)
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok());
+            let source = text.map(|text| {
                 Box::new(Inventory {
                     sources: vec![Source {
                         name: path.display().to_string().into(),

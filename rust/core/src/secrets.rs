@@ -2,8 +2,15 @@
 
 /// Variables that hold passwords, tokens or keys.
 pub fn is_secret_name(name: &str) -> bool {
-    let n = name.to_ascii_lowercase();
+    let lower;
+    let n = if name.bytes().any(|b| b.is_ascii_uppercase()) {
+        lower = name.to_ascii_lowercase();
+        lower.as_str()
+    } else {
+        name
+    };
     n.contains("password")
+        || n.contains("passwd")
         || n.ends_with("_pass")
         || n.contains("token")
         || n.contains("secret")
@@ -13,55 +20,119 @@ pub fn is_secret_name(name: &str) -> bool {
 /// What a masked value is shown as.
 pub const MASK: &str = "********";
 
-/// An inventory source line fit for printing: the value of every `secret_name=value` on it
-/// (host line `k=v` pairs, or a vars-section `key = value` line) replaced by [`MASK`].
-pub fn mask_line(line: &str) -> String {
-    let mut out = String::with_capacity(line.len());
-    let mut rest = line;
-    while let Some(eq) = rest.find('=') {
-        let (before, after) = rest.split_at(eq);
-        let key = before
-            .trim_end()
-            .rsplit(|c: char| c.is_whitespace())
-            .next()
-            .unwrap_or("");
-        out.push_str(before);
-        out.push('=');
-        let after = &after[1..];
-        if !is_secret_name(key) {
-            rest = after;
-            continue;
-        }
-        // Keep the spacing, hide the value: to the end of the line for a vars-section line
-        // (`key = value`), else to the end of the (possibly quoted) token.
-        let spaces = after.len() - after.trim_start().len();
-        out.push_str(&after[..spaces]);
-        let value = &after[spaces..];
-        let vars_section_line = before.trim() == key;
-        let end = if vars_section_line {
-            value.len()
-        } else {
-            token_end(value)
-        };
-        out.push_str(MASK);
-        rest = &value[end..];
-    }
-    out.push_str(rest);
-    out
+/// What a message says instead of quoting text that may hold a secret.
+pub const NOT_SHOWN: &str = "(not shown: the line sets a secret)";
+
+/// Whether any word of `text` names a secret (`admin_password`, `x_token`...). A line that does
+/// is never quoted in a message, whatever is wrong with it.
+pub fn mentions_secret(text: &str) -> bool {
+    words(text).any(|(_, w)| is_secret_name(w))
 }
 
-/// Where a shlex-style token ends: at unquoted whitespace.
-fn token_end(s: &str) -> usize {
-    let mut quote = None;
-    for (i, c) in s.char_indices() {
-        match (quote, c) {
-            (None, '"' | '\'') => quote = Some(c),
-            (Some(q), c) if c == q => quote = None,
-            (None, c) if c.is_whitespace() => return i,
-            _ => {}
+/// Text for a message: quoted, shortened, control characters replaced; not at all when it
+/// mentions a secret.
+pub fn quote_text(text: &str) -> String {
+    if mentions_secret(text) {
+        NOT_SHOWN.to_string()
+    } else {
+        format!("'{}'", crate::diag::shorten(text, 80))
+    }
+}
+
+/// The words of `text` (runs of letters, digits and `_`) and where each ends (byte offset).
+fn words(text: &str) -> impl Iterator<Item = (usize, &str)> + '_ {
+    let is_word = |c: char| c.is_alphanumeric() || c == '_';
+    let mut rest = text;
+    let mut offset = 0;
+    std::iter::from_fn(move || {
+        let start = rest.find(is_word)?;
+        let len = rest[start..]
+            .find(|c: char| !is_word(c))
+            .unwrap_or(rest.len() - start);
+        let word = &rest[start..start + len];
+        let end = offset + start + len;
+        rest = &rest[start + len..];
+        offset = end;
+        Some((end, word))
+    })
+}
+
+/// An inventory source line fit for printing: every secret value on it replaced by [`MASK`],
+/// whatever is wrong with the line.
+///
+/// - A vars-section line (`key = value`): the whole value when the key is a secret.
+/// - A host line that reads cleanly (`host k=v k='v w'`): the value of each secret `k=v`.
+/// - Any other line that names a secret (a missing quote, `admin_password= S3cret`, an
+///   escaped space, a value that is not a literal): everything after the first secret name.
+pub fn mask_line(line: &str) -> String {
+    let Some(first_secret) = words(line)
+        .find(|(_, w)| is_secret_name(w))
+        .map(|(end, _)| end)
+    else {
+        return line.to_string();
+    };
+    if let Some(eq) = line.find('=') {
+        let key = line[..eq].trim();
+        let vars_line = !key.is_empty() && !key.contains(char::is_whitespace);
+        if vars_line {
+            if is_secret_name(key) {
+                return mask_after(line, eq + 1);
+            }
+            // A value that itself holds `password=...` (a connection string).
+            return mask_after(line, first_secret);
+        }
+        if let Some(masked) = mask_host_line(line) {
+            return masked;
         }
     }
-    s.len()
+    mask_after(line, first_secret)
+}
+
+/// The line up to `at`, the separators (`=`, blanks) after it, then [`MASK`] for the rest.
+fn mask_after(line: &str, at: usize) -> String {
+    let rest = &line[at..];
+    let sep = rest.len()
+        - rest
+            .trim_start_matches(|c: char| c == '=' || c.is_whitespace())
+            .len();
+    if sep == rest.len() {
+        return line.to_string();
+    }
+    format!("{}{MASK}", &line[..at + sep])
+}
+
+/// A host line that splits cleanly into a host and `k=v` tokens: each secret value masked.
+/// `None` when the line does not split so.
+fn mask_host_line(line: &str) -> Option<String> {
+    use crate::inventory::shlex;
+    shlex::check(line).ok()?;
+    let pairs = || shlex::tokens(line).flatten().skip(1);
+    if pairs().next().is_none() || !pairs().all(|t| t.text.contains('=')) {
+        return None;
+    }
+    // Char index -> byte offset, walking the line once alongside the tokens (in order).
+    let mut chars = line.char_indices().enumerate();
+    let mut byte = |i: usize| -> usize {
+        chars
+            .find(|&(n, _)| n == i)
+            .map_or(line.len(), |(_, (b, _))| b)
+    };
+    let mut out = String::with_capacity(line.len());
+    let mut copied = 0;
+    for t in pairs() {
+        let key = t.text.split_once('=').map_or("", |(k, _)| k);
+        if !is_secret_name(key) {
+            continue;
+        }
+        let start = byte(t.start);
+        let end = if t.end > t.start { byte(t.end) } else { start };
+        let eq = start + line[start..end].find('=')? + 1;
+        out.push_str(&line[copied..eq]);
+        out.push_str(MASK);
+        copied = end;
+    }
+    out.push_str(&line[copied..]);
+    Some(out)
 }
 
 #[cfg(test)]
@@ -85,10 +156,38 @@ mod tests {
         );
         assert_eq!(mask_line("[all:vars]"), "[all:vars]");
         assert_eq!(mask_line("x = a=b"), "x = a=b");
-        assert_eq!(
-            mask_line("mysql_root_password ="),
-            "mysql_root_password =********"
-        );
+        assert_eq!(mask_line("mysql_root_password ="), "mysql_root_password =");
         assert!(!mask_line("h k=v admin_password='p w'").contains("p w"));
+    }
+
+    #[test]
+    fn masks_values_of_lines_that_do_not_parse() {
+        for (line, secret) in [
+            (r#"127.0.1.3 admin_password="S3cret"#, "S3cret"),
+            ("127.0.1.3 admin_password= S3cret", "S3cret"),
+            (r"127.0.1.3 admin_password=a\ b", "b"),
+            (r#"127.0.1.3 admin_password={"S3cret", []}"#, "S3cret"),
+            (r#"127.0.1.3 admin_password={"a", "S3 cret"}"#, "S3 cret"),
+            (r#"admin_password = {"S3cret", []}"#, "S3cret"),
+            ("127.0.1.3 ansible_become_passwd=S3cret", "S3cret"),
+            ("127.0.1.3 x=1 admin_password S3cret", "S3cret"),
+            (r#"dsn = "host=db password=S3cret""#, "S3cret"),
+        ] {
+            let masked = mask_line(line);
+            assert!(!masked.contains(secret), "{line} -> {masked}");
+            assert!(masked.contains(MASK), "{line} -> {masked}");
+        }
+        assert_eq!(
+            mask_line(r#"127.0.1.3 admin_password="S3cret"#),
+            "127.0.1.3 admin_password=********"
+        );
+    }
+
+    #[test]
+    fn quotes_only_text_without_secrets() {
+        assert_eq!(quote_text("h[1:x]"), "'h[1:x]'");
+        assert_eq!(quote_text("admin_password=x"), NOT_SHOWN);
+        assert!(mentions_secret("a b ansible_ssh_pass"));
+        assert!(!mentions_secret("passage pass"));
     }
 }

@@ -71,7 +71,7 @@ impl Value {
             Value::None => "None".into(),
             Value::Bool(true) => "True".into(),
             Value::Bool(false) => "False".into(),
-            Value::Int(i) => i.to_string(),
+            Value::Int(i) => int_text(i),
             Value::Float(f) => python_float_repr(*f),
             Value::Str(s) => s.clone(),
             other => other.python_repr(),
@@ -104,6 +104,22 @@ impl Value {
             scalar => scalar.to_python_str(),
         }
     }
+}
+
+/// Most decimal digits an int is written with (Python refuses to write longer ones).
+pub const MAX_INT_DIGITS: usize = 4_300;
+
+/// An int in decimal, as Python writes it; past [`MAX_INT_DIGITS`] digits (which Python
+/// refuses to write, and which would take quadratic time), `<int of N bits>`.
+pub fn int_text(i: &BigInt) -> String {
+    // Past 14,300 bits an int has more than 4,300 digits; below, writing it is cheap.
+    if i.bits() <= 14_300 {
+        let text = i.to_string();
+        if text.trim_start_matches('-').len() <= MAX_INT_DIGITS {
+            return text;
+        }
+    }
+    format!("<int of {} bits>", i.bits())
 }
 
 /// Python's `repr(str)`: single quotes unless the text has a single quote and no double one.

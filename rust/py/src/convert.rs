@@ -38,6 +38,30 @@ impl Path {
     }
 }
 
+/// An exception raised by the caller's own code (a container's `__iter__`, `items()` or
+/// `__getitem__`) while reading `what` at `path`: an `InvalidValueError` naming where, with the
+/// original as its `__cause__`. Its message is shown unless the path names a secret.
+fn raised(py: Python<'_>, path: &Path, what: &str, e: PyErr) -> PyErr {
+    let kind = e
+        .get_type(py)
+        .name()
+        .map(|n| n.to_string())
+        .unwrap_or_else(|_| "an exception".into());
+    let shown = if metis_core::secrets::mentions_secret(&path.show()) {
+        String::new()
+    } else {
+        let msg = e.value(py).str().map(|m| m.to_string()).unwrap_or_default();
+        if msg.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", metis_core::diag::shorten(&msg, 200))
+        }
+    };
+    let err = invalid_value(py, format!("{}: {what} raised {kind}{shown}", path.show()));
+    err.set_cause(py, Some(e));
+    err
+}
+
 fn type_name(obj: &Bound<'_, PyAny>) -> String {
     obj.get_type()
         .name()
@@ -117,7 +141,7 @@ pub fn to_value(obj: &Bound<'_, PyAny>, path: &mut Path, depth: usize) -> PyResu
     }
     if let Ok(map) = obj.downcast::<PyMapping>() {
         let mut out = Vec::new();
-        for pair in map_items(map)? {
+        for pair in map_items(map, path)? {
             let (k, v) = pair;
             let key = to_value(&k, path, depth + 1)?;
             path.push_key(&k);
@@ -138,10 +162,15 @@ pub fn to_value(obj: &Bound<'_, PyAny>, path: &mut Path, depth: usize) -> PyResu
 }
 
 fn seq_items(obj: &Bound<'_, PyAny>, path: &mut Path, depth: usize) -> PyResult<Vec<Value>> {
+    let py = obj.py();
     let mut out = Vec::new();
-    for (i, item) in obj.try_iter()?.enumerate() {
+    let iter = obj
+        .try_iter()
+        .map_err(|e| raised(py, path, "iterating the container", e))?;
+    for (i, item) in iter.enumerate() {
         path.push_index(i);
-        out.push(to_value(&item?, path, depth + 1)?);
+        let item = item.map_err(|e| raised(py, path, "iterating the container", e))?;
+        out.push(to_value(&item, path, depth + 1)?);
         path.pop();
     }
     Ok(out)
@@ -149,14 +178,22 @@ fn seq_items(obj: &Bound<'_, PyAny>, path: &mut Path, depth: usize) -> PyResult<
 
 type Pairs<'py> = Vec<(Bound<'py, PyAny>, Bound<'py, PyAny>)>;
 
-/// `(key, value)` pairs of a mapping: a plain dict directly, anything else through `.items()`.
-fn map_items<'py>(map: &Bound<'py, PyMapping>) -> PyResult<Pairs<'py>> {
+/// `(key, value)` pairs of a mapping: a plain dict directly, anything else through `.items()`
+/// (whatever that raises, or yields that is not a pair, is an `InvalidValueError` at `path`).
+fn map_items<'py>(map: &Bound<'py, PyMapping>, path: &Path) -> PyResult<Pairs<'py>> {
+    let py = map.py();
     if let Ok(d) = map.downcast_exact::<PyDict>() {
         return Ok(d.iter().collect());
     }
-    map.items()?
+    let items = map
+        .items()
+        .map_err(|e| raised(py, path, "items() of the mapping", e))?;
+    items
         .iter()
-        .map(|pair| pair.extract::<(Bound<'py, PyAny>, Bound<'py, PyAny>)>())
+        .map(|pair| {
+            pair.extract::<(Bound<'py, PyAny>, Bound<'py, PyAny>)>()
+                .map_err(|e| raised(py, path, "an item of items()", e))
+        })
         .collect()
 }
 
@@ -210,14 +247,14 @@ pub fn resolved(obj: &Bound<'_, PyAny>) -> PyResult<Resolved> {
                 py,
                 format!("inventory data has no {key:?} key (expected a dict with \"groups\" and \"hostvars\")"),
             )),
-            Err(e) => Err(e),
+            Err(e) => Err(raised(py, &Path::new("inventory"), &format!("reading {key:?}"), e)),
         }
     };
 
     let mut path = Path::new("groups");
     let groups_obj = get("groups")?;
     let mut groups = IndexMap::new();
-    for (name, hosts) in map_items(mapping(&groups_obj, &path)?)? {
+    for (name, hosts) in map_items(mapping(&groups_obj, &path)?, &path)? {
         let name = key_str(&name, "a group name", &path)?;
         path.0.push(format!("[{name:?}]"));
         if hosts.is_instance_of::<PyString>() || hosts.downcast::<PyMapping>().is_ok() {
@@ -230,19 +267,24 @@ pub fn resolved(obj: &Bound<'_, PyAny>) -> PyResult<Resolved> {
                 ),
             ));
         }
-        let iter = hosts.try_iter().map_err(|_| {
-            invalid_type(
-                py,
-                format!(
-                    "{} must be a list of host names, not {}",
-                    path.show(),
-                    type_name(&hosts)
-                ),
-            )
+        let iter = hosts.try_iter().map_err(|e| {
+            if e.is_instance_of::<pyo3::exceptions::PyTypeError>(py) {
+                invalid_type(
+                    py,
+                    format!(
+                        "{} must be a list of host names, not {}",
+                        path.show(),
+                        type_name(&hosts)
+                    ),
+                )
+            } else {
+                raised(py, &path, "iterating the host list", e)
+            }
         })?;
         let mut list = Vec::new();
         for h in iter {
-            list.push(key_str(&h?, "a host name", &path)?);
+            let h = h.map_err(|e| raised(py, &path, "iterating the host list", e))?;
+            list.push(key_str(&h, "a host name", &path)?);
         }
         path.pop();
         groups.insert(name, list);
@@ -257,7 +299,7 @@ pub fn resolved(obj: &Bound<'_, PyAny>) -> PyResult<Resolved> {
         Ok(v) if !v.is_none() => Some(v),
         Ok(_) => None,
         Err(e) if e.is_instance_of::<pyo3::exceptions::PyKeyError>(py) => None,
-        Err(e) => return Err(e),
+        Err(e) => return Err(raised(py, &Path::new("inventory"), "reading \"raw\"", e)),
     };
     let raw = match raw_obj {
         Some(raw_obj) => host_var_map(&raw_obj, &mut Path::new("raw"), |v, path| {
@@ -305,11 +347,11 @@ fn host_var_map<T>(
     mut convert: impl FnMut(&Bound<'_, PyAny>, &mut Path) -> PyResult<T>,
 ) -> PyResult<IndexMap<String, IndexMap<String, T>>> {
     let mut hosts = IndexMap::new();
-    for (host, vars) in map_items(mapping(obj, path)?)? {
+    for (host, vars) in map_items(mapping(obj, path)?, path)? {
         let host = key_str(&host, "a host name", path)?;
         path.0.push(format!("[{host:?}]"));
         let mut out = IndexMap::new();
-        for (k, v) in map_items(mapping(&vars, path)?)? {
+        for (k, v) in map_items(mapping(&vars, path)?, path)? {
             let k = key_str(&k, "a variable name", path)?;
             path.0.push(format!("[{k:?}]"));
             out.insert(k, convert(&v, path)?);

@@ -612,10 +612,23 @@ fn parse_inventory<'py>(
         groups.set_item(name, inv.group_hosts(name))?;
     }
     let hostvars = PyDict::new(py);
+    // A group's variable is converted once and shared by its hosts (as Ansible's hostvars
+    // share it): a large group value is not copied once per host.
+    let mut converted: std::collections::HashMap<*const metis_core::inventory::Var, Py<PyAny>> =
+        std::collections::HashMap::new();
     for host in inv.hosts.keys() {
         let vars = PyDict::new(py);
         for (k, var) in inv.host_vars(host) {
-            vars.set_item(k, convert::to_py(py, &var.value)?)?;
+            let key: *const metis_core::inventory::Var = var;
+            let value = match converted.get(&key) {
+                Some(v) => v.clone_ref(py),
+                None => {
+                    let v = convert::to_py(py, &var.value)?.unbind();
+                    converted.insert(key, v.clone_ref(py));
+                    v
+                }
+            };
+            vars.set_item(k, value)?;
         }
         hostvars.set_item(host, vars)?;
     }

@@ -44,8 +44,21 @@ impl Phase {
     }
 }
 
-/// Runs one attempt of a check (without timeout: the caller bounds it).
+/// Runs one attempt of a check (without timeout: the caller bounds it). What a server sent is
+/// never printed raw: control characters (an escape sequence that would clear the screen) are
+/// shown as `\u{..}` escapes, whatever the probe quotes.
 pub(crate) async fn probe(kind: &CheckKind, phase: &Phase) -> Probe {
+    let printable = |s: String| crate::diag::printable(&s).into_owned();
+    match probe_raw(kind, phase).await {
+        Ok(detail) => Ok(printable(detail)),
+        Err(f) => Err(Fail {
+            outcome: f.outcome,
+            detail: printable(f.detail),
+        }),
+    }
+}
+
+async fn probe_raw(kind: &CheckKind, phase: &Phase) -> Probe {
     match kind {
         CheckKind::Tcp { addr } => {
             connect(*addr, phase).await?;
@@ -65,13 +78,21 @@ pub(crate) async fn probe(kind: &CheckKind, phase: &Phase) -> Probe {
         CheckKind::ConsulLeader { agents } => consul_leader(agents, phase).await,
         CheckKind::ConsulPeers { agent, expected } => {
             let v = consul_json(*agent, "/v1/status/peers", phase).await?;
+            // Every peer is an address: anything else is not consul talking.
             let peers: Vec<&str> = v
                 .as_array()
-                .map(|a| a.iter().filter_map(Json::as_str).collect())
+                .and_then(|a| {
+                    a.iter()
+                        .map(|p| p.as_str().filter(|s| s.parse::<SocketAddr>().is_ok()))
+                        .collect::<Option<Vec<&str>>>()
+                })
                 .ok_or_else(|| {
                     fail(
                         Outcome::WrongProtocol,
-                        format!("expected a JSON list of peers from {agent}, got {v}"),
+                        format!(
+                            "expected a JSON list of peer addresses from {agent}, got {}",
+                            shown_json(&v)
+                        ),
                     )
                 })?;
             if peers.len() == *expected {
@@ -109,7 +130,10 @@ pub(crate) async fn probe(kind: &CheckKind, phase: &Phase) -> Probe {
             } else {
                 Err(fail(
                     Outcome::Unexpected,
-                    format!("expected {key} = '{expected}', got '{}'", got.trim()),
+                    format!(
+                        "expected {key} = '{expected}', got '{}'",
+                        crate::diag::shorten(got.trim(), 120)
+                    ),
                 ))
             }
         }
@@ -194,6 +218,11 @@ pub(crate) struct HttpResponse {
     pub body: Vec<u8>,
 }
 
+/// A JSON value for a message: shortened.
+fn shown_json(v: &Json) -> String {
+    crate::diag::shorten(&v.to_string(), 80)
+}
+
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
@@ -209,41 +238,71 @@ enum Framing {
 enum Chunks {
     Complete(Vec<u8>),
     Incomplete,
-    /// A chunk-size line that is not a size (not hex, or too large for this machine).
+    /// A chunk-size line that is not a size (not hex, too large for this machine, or too long),
+    /// or chunk data not followed by CRLF.
     Invalid(String),
 }
 
-/// Decodes a chunked body.
-fn dechunk(mut data: &[u8]) -> Chunks {
-    let mut out = Vec::new();
-    loop {
-        let Some(eol) = find(data, b"\r\n") else {
-            return Chunks::Incomplete;
-        };
-        let line = &data[..eol];
-        let size_text = std::str::from_utf8(line).unwrap_or("");
-        let size_text = size_text.split(';').next().unwrap_or("").trim();
-        let Some((size, end)) = usize::from_str_radix(size_text, 16)
-            .ok()
-            .and_then(|size| Some((size, size.checked_add(2)?)))
-        else {
-            let shown = if line.is_empty() {
-                "an empty line".to_string()
-            } else {
-                show_bytes(line)
+/// Longest chunk-size line (size and extensions) read.
+const MAX_CHUNK_LINE: usize = 1024;
+
+/// Decodes a chunked body as it arrives: each call goes on from where the previous one
+/// stopped (linear in the body, however it is split into reads).
+#[derive(Default)]
+struct Dechunker {
+    /// Offset in the body of the next chunk-size line.
+    pos: usize,
+    out: Vec<u8>,
+}
+
+impl Dechunker {
+    /// `data` is the whole body read so far (it only grows between calls).
+    fn feed(&mut self, data: &[u8]) -> Chunks {
+        loop {
+            let rest = &data[self.pos.min(data.len())..];
+            let Some(eol) = find(&rest[..rest.len().min(MAX_CHUNK_LINE + 2)], b"\r\n") else {
+                if rest.len() > MAX_CHUNK_LINE {
+                    return Chunks::Invalid(show_bytes(&rest[..MAX_CHUNK_LINE.min(60)]));
+                }
+                return Chunks::Incomplete;
             };
-            return Chunks::Invalid(shown);
-        };
-        data = &data[eol + 2..];
-        if size == 0 {
-            return Chunks::Complete(out);
+            let line = &rest[..eol];
+            let size_text = std::str::from_utf8(line).unwrap_or("");
+            let size_text = size_text.split(';').next().unwrap_or("").trim();
+            let Some((size, end)) = usize::from_str_radix(size_text, 16)
+                .ok()
+                .and_then(|size| Some((size, size.checked_add(2)?)))
+            else {
+                let shown = if line.is_empty() {
+                    "an empty line".to_string()
+                } else {
+                    show_bytes(line)
+                };
+                return Chunks::Invalid(shown);
+            };
+            let body = &rest[eol + 2..];
+            if size == 0 {
+                return Chunks::Complete(std::mem::take(&mut self.out));
+            }
+            if body.len() < end {
+                return Chunks::Incomplete;
+            }
+            if &body[size..end] != b"\r\n" {
+                return Chunks::Invalid(format!(
+                    "(chunk data not followed by CRLF: {})",
+                    show_bytes(&body[size..end])
+                ));
+            }
+            self.out.extend_from_slice(&body[..size]);
+            self.pos += eol + 2 + end;
         }
-        if data.len() < end {
-            return Chunks::Incomplete;
-        }
-        out.extend_from_slice(&data[..size]);
-        data = &data[end..];
     }
+}
+
+/// Decodes a whole chunked body.
+#[cfg(test)]
+fn dechunk(data: &[u8]) -> Chunks {
+    Dechunker::default().feed(data)
 }
 
 /// `GET path` over HTTP/1.1 with `Connection: close`; returns status and decoded body.
@@ -266,6 +325,7 @@ pub(crate) async fn http_get(
     let mut buf = Vec::new();
     let mut chunk = vec![0u8; 16384];
     let mut head: Option<(u16, String, Framing, usize)> = None;
+    let mut dechunker = Dechunker::default();
     loop {
         let n = match s.read(&mut chunk).await {
             Ok(n) => n,
@@ -317,7 +377,7 @@ pub(crate) async fn http_get(
             let body = &buf[*start..];
             let body = match framing {
                 Framing::Length(n) if body.len() >= *n => Some(body[..*n].to_vec()),
-                Framing::Chunked => match dechunk(body) {
+                Framing::Chunked => match dechunker.feed(body) {
                     Chunks::Complete(b) => Some(b),
                     Chunks::Incomplete => None,
                     Chunks::Invalid(size) => {
@@ -334,7 +394,28 @@ pub(crate) async fn http_get(
             };
             let body = match body {
                 Some(b) => Some(b),
-                None if closed || buf.len() > MAX_HTTP_RESPONSE => Some(buf[*start..].to_vec()),
+                // An answer past the cap is not consul's (nor the admin's health): never
+                // taken as complete.
+                None if buf.len() > MAX_HTTP_RESPONSE => {
+                    return Err(fail(
+                        Outcome::WrongProtocol,
+                        format!(
+                            "expected an HTTP answer of at most {} MiB from {addr}, got more",
+                            MAX_HTTP_RESPONSE >> 20
+                        ),
+                    ))
+                }
+                None if closed => match framing {
+                    Framing::UntilClose => Some(buf[*start..].to_vec()),
+                    _ => {
+                        return Err(fail(
+                            Outcome::WrongProtocol,
+                            format!(
+                                "expected a complete HTTP body from {addr}, the connection closed before its end"
+                            ),
+                        ))
+                    }
+                },
                 None => None,
             };
             if let Some(body) = body {
@@ -366,7 +447,10 @@ fn parse_head(head: &[u8], addr: SocketAddr) -> Result<(u16, String, Framing), F
         .ok_or_else(|| {
             fail(
                 Outcome::WrongProtocol,
-                format!("expected an HTTP status line from {addr}, got '{status_line}'"),
+                format!(
+                    "expected an HTTP status line from {addr}, got '{}'",
+                    crate::diag::shorten(&status_line, 80)
+                ),
             )
         })?;
     let mut framing = Framing::UntilClose;
@@ -379,9 +463,25 @@ fn parse_head(head: &[u8], addr: SocketAddr) -> Result<(u16, String, Framing), F
         {
             framing = Framing::Chunked;
         } else if k.eq_ignore_ascii_case("content-length") && !matches!(framing, Framing::Chunked) {
-            if let Ok(n) = v.parse() {
-                framing = Framing::Length(n);
+            let n = v.parse::<u64>().map_err(|_| {
+                fail(
+                    Outcome::WrongProtocol,
+                    format!(
+                        "expected an HTTP Content-Length from {addr}, got '{}'",
+                        crate::diag::shorten(v, 40)
+                    ),
+                )
+            })?;
+            if n > MAX_HTTP_RESPONSE as u64 {
+                return Err(fail(
+                    Outcome::WrongProtocol,
+                    format!(
+                        "expected an HTTP answer of at most {} MiB from {addr}, got Content-Length {n}",
+                        MAX_HTTP_RESPONSE >> 20
+                    ),
+                ));
             }
+            framing = Framing::Length(n as usize);
         }
     }
     if status == 204 || status == 304 || (100..200).contains(&status) {
@@ -424,12 +524,19 @@ async fn consul_leader(agents: &[SocketAddr], phase: &Phase) -> Probe {
     let mut seen: Vec<(SocketAddr, String)> = Vec::new();
     for agent in agents {
         let v = consul_json(*agent, super::plan::CONSUL_LEADER_PATH, phase).await?;
-        let leader = v.as_str().ok_or_else(|| {
-            fail(
-                Outcome::WrongProtocol,
-                format!("expected a quoted leader address from consul at {agent}, got {v}"),
-            )
-        })?;
+        // An address, or "" when there is none: anything else is not consul talking.
+        let leader = v
+            .as_str()
+            .filter(|l| l.is_empty() || l.parse::<SocketAddr>().is_ok())
+            .ok_or_else(|| {
+                fail(
+                    Outcome::WrongProtocol,
+                    format!(
+                        "expected a quoted leader address from consul at {agent}, got {}",
+                        shown_json(&v)
+                    ),
+                )
+            })?;
         if leader.is_empty() {
             return Err(fail(
                 Outcome::Unexpected,
@@ -460,8 +567,15 @@ async fn consul_service(
     phase: &Phase,
 ) -> Probe {
     let services = consul_json(agent, "/v1/agent/services", phase).await?;
+    // An object of service objects, each with its name, address and port.
+    let well_typed = |s: &Json| {
+        s.get("Service").is_some_and(Json::is_string)
+            && s.get("Address").is_none_or(Json::is_string)
+            && s.get("Port").is_none_or(Json::is_u64)
+    };
     let entries: Vec<&Json> = services
         .as_object()
+        .filter(|m| m.values().all(well_typed))
         .map(|m| {
             m.values()
                 .filter(|s| s.get("Service").and_then(Json::as_str) == Some(name))
@@ -470,7 +584,7 @@ async fn consul_service(
         .ok_or_else(|| {
             fail(
                 Outcome::WrongProtocol,
-                format!("expected a JSON object from GET http://{agent}/v1/agent/services"),
+                format!("expected consul's JSON object of services from GET http://{agent}/v1/agent/services"),
             )
         })?;
     let addr_of = |s: &Json| {
@@ -610,12 +724,12 @@ async fn mysql_greeting(addr: SocketAddr, phase: &Phase) -> Probe {
                 .collect();
             Ok(format!(
                 "MySQL greeting, protocol 10, server {}",
-                String::from_utf8_lossy(&version)
+                crate::diag::shorten(&String::from_utf8_lossy(&version), 80)
             ))
         }
         Some(0xff) if payload.len() >= 3 => {
             let code = u16::from(payload[1]) | u16::from(payload[2]) << 8;
-            let msg = String::from_utf8_lossy(&payload[3..]);
+            let msg = crate::diag::shorten(&String::from_utf8_lossy(&payload[3..]), 200);
             if code == MYSQL_HOST_NOT_PRIVILEGED {
                 // The server itself answered: it runs and only grants users by address (the
                 // checker's own is not one of them), which is how the admin's database is set up.
@@ -641,7 +755,66 @@ const MYSQL_HOST_NOT_PRIVILEGED: u16 = 1130;
 const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 /// An empty SETTINGS frame: length 0, type 4, flags 0, stream 0.
 const H2_EMPTY_SETTINGS: [u8; 9] = [0, 0, 0, 4, 0, 0, 0, 0, 0];
+const H2_SETTINGS: u8 = 4;
+const H2_GOAWAY: u8 = 7;
+const H2_ACK: u8 = 1;
+/// The largest frame a peer may send before settings say otherwise (SETTINGS_MAX_FRAME_SIZE).
+const H2_MAX_FRAME: usize = 16_384;
+/// How long to watch for a GOAWAY after the server's SETTINGS, when it does not acknowledge
+/// ours at once.
+const H2_GRACE: std::time::Duration = std::time::Duration::from_millis(200);
 
+/// One frame's header: payload length, type, flags, stream.
+fn h2_header(b: &[u8]) -> (usize, u8, u8, u32) {
+    let len = usize::from(b[0]) << 16 | usize::from(b[1]) << 8 | usize::from(b[2]);
+    let stream = u32::from_be_bytes([b[5] & 0x7f, b[6], b[7], b[8]]);
+    (len, b[3], b[4], stream)
+}
+
+fn h2_error_name(code: u32) -> String {
+    const NAMES: [&str; 14] = [
+        "NO_ERROR",
+        "PROTOCOL_ERROR",
+        "INTERNAL_ERROR",
+        "FLOW_CONTROL_ERROR",
+        "SETTINGS_TIMEOUT",
+        "STREAM_CLOSED",
+        "FRAME_SIZE_ERROR",
+        "REFUSED_STREAM",
+        "CANCEL",
+        "COMPRESSION_ERROR",
+        "CONNECT_ERROR",
+        "ENHANCE_YOUR_CALM",
+        "INADEQUATE_SECURITY",
+        "HTTP_1_1_REQUIRED",
+    ];
+    NAMES
+        .get(code as usize)
+        .map_or_else(|| format!("error {code:#x}"), |n| (*n).to_string())
+}
+
+/// What is wrong with a SETTINGS payload (pairs of a 16-bit id and a 32-bit value), if anything.
+fn h2_settings_problem(payload: &[u8]) -> Option<String> {
+    for s in payload.chunks(6) {
+        let id = u16::from_be_bytes([s[0], s[1]]);
+        let v = u32::from_be_bytes([s[2], s[3], s[4], s[5]]);
+        let bad = match id {
+            2 => v > 1,                               // ENABLE_PUSH
+            4 => v > 0x7fff_ffff,                     // INITIAL_WINDOW_SIZE
+            5 => !(16_384..=16_777_215).contains(&v), // MAX_FRAME_SIZE
+            _ => false,
+        };
+        if bad {
+            return Some(format!("setting {id} = {v} is out of range"));
+        }
+    }
+    None
+}
+
+/// The client preface and an empty SETTINGS frame; the server must answer with its own valid
+/// SETTINGS frame (not an acknowledgement), on stream 0. Its following frames are read until
+/// it acknowledges ours (or for a short while): a GOAWAY there means the server refused the
+/// connection, however it began.
 async fn http2_settings(addr: SocketAddr, phase: &Phase) -> Probe {
     let mut s = connect(addr, phase).await?;
     let mut hello = H2_PREFACE.to_vec();
@@ -652,17 +825,95 @@ async fn http2_settings(addr: SocketAddr, phase: &Phase) -> Probe {
     ));
     let mut buf = Vec::new();
     read_at_least(&mut s, &mut buf, 9, addr).await?;
-    if buf.len() >= 9 && buf[3] == 4 && buf[4] & 1 == 0 && buf[5..9] == [0, 0, 0, 0] {
-        let len = usize::from(buf[0]) << 16 | usize::from(buf[1]) << 8 | usize::from(buf[2]);
-        Ok(format!("HTTP/2 SETTINGS frame ({} setting(s))", len / 6))
-    } else {
-        Err(fail(
+    let wrong = |why: &str, buf: &[u8]| {
+        fail(
             Outcome::WrongProtocol,
             format!(
-                "expected an HTTP/2 SETTINGS frame, got {}",
-                show_bytes(&buf)
+                "expected an HTTP/2 SETTINGS frame{why}, got {}",
+                show_bytes(buf)
             ),
-        ))
+        )
+    };
+    if buf.len() < 9 {
+        return Err(wrong("", &buf));
+    }
+    let (len, kind, flags, stream) = h2_header(&buf);
+    if kind != H2_SETTINGS || stream != 0 {
+        return Err(wrong("", &buf));
+    }
+    if flags & H2_ACK != 0 {
+        return Err(wrong(" (the server's own, not an acknowledgement)", &buf));
+    }
+    if len % 6 != 0 || len > H2_MAX_FRAME {
+        return Err(wrong(
+            &format!(" (a length that is a multiple of 6, not {len})"),
+            &buf,
+        ));
+    }
+    read_at_least(&mut s, &mut buf, 9 + len, addr).await?;
+    if buf.len() < 9 + len {
+        return Err(wrong(" (the whole frame)", &buf));
+    }
+    if let Some(problem) = h2_settings_problem(&buf[9..9 + len]) {
+        return Err(wrong(&format!(" with valid settings ({problem})"), &buf));
+    }
+    let detail = format!("HTTP/2 SETTINGS frame ({} setting(s))", len / 6);
+    // What follows: our acknowledgement (healthy), or a GOAWAY (refused).
+    let mut at = 9 + len;
+    let watch = async {
+        loop {
+            read_at_least(&mut s, &mut buf, at + 9, addr).await?;
+            if buf.len() < at + 9 {
+                return Err(fail(
+                    Outcome::Unexpected,
+                    format!("expected an HTTP/2 server, {addr} closed the connection after its SETTINGS frame"),
+                ));
+            }
+            let (len, kind, flags, _) = h2_header(&buf[at..]);
+            if len > H2_MAX_FRAME {
+                return Err(fail(
+                    Outcome::WrongProtocol,
+                    format!("expected HTTP/2 frames, got one of {len} bytes (FRAME_SIZE_ERROR)"),
+                ));
+            }
+            read_at_least(&mut s, &mut buf, at + 9 + len, addr).await?;
+            let payload = &buf[(at + 9).min(buf.len())..buf.len().min(at + 9 + len)];
+            match kind {
+                H2_SETTINGS if flags & H2_ACK != 0 => return Ok(()),
+                H2_GOAWAY if payload.len() >= 8 => {
+                    let code = u32::from_be_bytes([payload[4], payload[5], payload[6], payload[7]]);
+                    let debug = String::from_utf8_lossy(&payload[8..]);
+                    let debug = if debug.is_empty() {
+                        String::new()
+                    } else {
+                        format!(": '{}'", crate::diag::shorten(&debug, 80))
+                    };
+                    return Err(fail(
+                        Outcome::Unexpected,
+                        format!(
+                            "expected an HTTP/2 server to keep the connection, it sent GOAWAY {}{debug}",
+                            h2_error_name(code)
+                        ),
+                    ));
+                }
+                // A server talking at length is talking HTTP/2; stop listening.
+                _ if at > 64 << 10 => return Ok(()),
+                _ if payload.len() < len => {
+                    return Err(fail(
+                        Outcome::Unexpected,
+                        format!(
+                            "expected an HTTP/2 server, {addr} closed the connection in a frame"
+                        ),
+                    ))
+                }
+                _ => at += 9 + len,
+            }
+        }
+    };
+    match tokio::time::timeout(H2_GRACE, watch).await {
+        Ok(Err(f)) => Err(f),
+        // Acknowledged, or nothing more said in a while: a server waiting for requests.
+        Ok(Ok(())) | Err(_) => Ok(detail),
     }
 }
 
@@ -794,6 +1045,30 @@ mod tests {
         assert_eq!(dechunk(b"2\r\nab\r\n1;x=y\r\nc\r\n0\r\n\r\n"), abc());
         assert_eq!(dechunk(b"3\r\nab"), Chunks::Incomplete);
         assert_eq!(dechunk(b"3\r\nabc\r\n"), Chunks::Incomplete);
+    }
+
+    #[test]
+    fn dechunking_goes_on_where_it_stopped() {
+        // A body arriving one byte at a time: each byte decoded once, not the whole body again
+        // on every read (which took minutes here).
+        let body: Vec<u8> = b"1\r\nx\r\n"
+            .repeat(200_000)
+            .into_iter()
+            .chain(*b"0\r\n\r\n")
+            .collect();
+        let started = std::time::Instant::now();
+        let mut d = Dechunker::default();
+        // The last-chunk line completes the body (trailers are not waited for).
+        for n in 1..body.len() - 2 {
+            assert!(d.feed(&body[..n]) == Chunks::Incomplete, "at {n}");
+        }
+        assert!(d.feed(&body) == Chunks::Complete(vec![b'x'; 200_000]));
+        assert!(started.elapsed().as_secs() < 20, "{:?}", started.elapsed());
+        assert!(matches!(
+            dechunk(b"3\r\nabcXY0\r\n\r\n"),
+            Chunks::Invalid(_)
+        ));
+        assert!(matches!(dechunk(&[b'1'; 2000]), Chunks::Invalid(_)));
     }
 
     #[test]

@@ -38,13 +38,15 @@ pub fn render_table(report: &Report) -> String {
             _ => (host, c.service.name().to_string()),
         };
         last = Some(key);
+        // Nothing a server (or an inventory) said reaches the terminal raw.
+        let shown = |s: &str| crate::diag::printable(s).into_owned();
         table.push([
-            host_cell,
+            shown(&host_cell),
             service_cell,
-            c.check.clone(),
+            shown(&c.check),
             c.outcome.as_str().to_string(),
             format!("{}ms", c.elapsed_ms),
-            c.detail.clone(),
+            shown(&c.detail),
         ]);
     }
 

@@ -1,53 +1,101 @@
 //! Host patterns as Ansible reads them: `parse_address` (ansible.parsing.utils.addresses) and
 //! `detect_range`/`expand_hostname_range` (ansible.plugins.inventory).
 
+/// Why a host pattern gives no hosts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PatternError {
+    /// Ansible refuses the pattern too (its message).
+    Invalid(String),
+    /// The pattern expands to more hosts, or more bytes of host names, than allowed.
+    TooMany,
+}
+
 /// `_expand_hostpattern` of the base inventory plugin: the host names and the optional port.
 pub fn expand_hostpattern(pattern: &str) -> Result<(Vec<String>, Option<u64>), String> {
+    expand_hostpattern_within(pattern, super::limits::MAX_HOSTS, usize::MAX).map_err(|e| match e {
+        PatternError::Invalid(m) => m,
+        PatternError::TooMany => format!(
+            "host range expands to more than {} hosts",
+            super::limits::MAX_HOSTS
+        ),
+    })
+}
+
+/// [`expand_hostpattern`], stopping past `max_hosts` names or `max_bytes` bytes of names.
+pub fn expand_hostpattern_within(
+    pattern: &str,
+    max_hosts: usize,
+    max_bytes: usize,
+) -> Result<(Vec<String>, Option<u64>), PatternError> {
     let (host, port) = match parse_address(pattern) {
         Some((h, p)) => (h, p),
         None => (pattern.to_string(), None),
     };
     let names = if host.contains('[') {
-        let mut out = Vec::new();
+        let mut out = Out {
+            names: Vec::new(),
+            bytes: 0,
+            max_hosts,
+            max_bytes,
+        };
         expand_hostname_range(&host, &mut out, 0)?;
-        out
+        out.names
     } else {
         vec![host]
     };
     Ok((names, port))
 }
 
-/// Upper bound on the hosts one pattern may produce (Python would build them all, slowly).
-const MAX_HOSTS: usize = 1_000_000;
+/// Names expanded so far, against the limits.
+struct Out {
+    names: Vec<String>,
+    bytes: usize,
+    max_hosts: usize,
+    max_bytes: usize,
+}
 
-fn expand_hostname_range(line: &str, out: &mut Vec<String>, depth: usize) -> Result<(), String> {
+impl Out {
+    fn push(&mut self, name: String) -> Result<(), PatternError> {
+        self.bytes = self.bytes.saturating_add(name.len());
+        if self.names.len() >= self.max_hosts || self.bytes > self.max_bytes {
+            return Err(PatternError::TooMany);
+        }
+        self.names.push(name);
+        Ok(())
+    }
+}
+
+fn expand_hostname_range(line: &str, out: &mut Out, depth: usize) -> Result<(), PatternError> {
     if line.is_empty() {
         return Ok(());
     }
     if depth > 64 {
-        return Err("host range nests too deeply".into());
+        return Err(PatternError::Invalid("host range nests too deeply".into()));
     }
+    let bad = |m: String| PatternError::Invalid(m);
     let replaced = line.replacen('[', "|", 1).replacen(']', "|", 1);
     let parts: Vec<&str> = replaced.split('|').collect();
     let [head, nrange, tail] = parts[..] else {
-        return Err(format!(
-            "not enough values to unpack in host range '{line}' (expected 3, got {})",
+        return Err(bad(format!(
+            "not enough values to unpack in host range (expected 3, got {})",
             parts.len()
-        ));
+        )));
     };
     let bounds: Vec<&str> = nrange.split(':').collect();
     if bounds.len() != 2 && bounds.len() != 3 {
-        return Err("host range must be begin:end or begin:end:step".into());
+        return Err(bad("host range must be begin:end or begin:end:step".into()));
     }
     let beg = if bounds[0].is_empty() { "0" } else { bounds[0] };
     let end = bounds[1];
     let step = bounds.get(2).copied();
     if end.is_empty() {
-        return Err("host range must specify end value".into());
+        return Err(bad("host range must specify end value".into()));
     }
     let rlen = if beg.starts_with('0') && beg.chars().count() > 1 {
         if beg.chars().count() != end.chars().count() {
-            return Err("host range must specify equal-length begin and end formats".into());
+            return Err(bad(
+                "host range must specify equal-length begin and end formats".into(),
+            ));
         }
         Some(beg.chars().count())
     } else {
@@ -65,7 +113,7 @@ fn expand_hostname_range(line: &str, out: &mut Vec<String>, depth: usize) -> Res
     let alpha = match (LETTERS.find(beg), LETTERS.find(end)) {
         (Some(b), Some(e)) => {
             if b > e {
-                return Err("host range must have begin <= end".into());
+                return Err(bad("host range must have begin <= end".into()));
             }
             let step = match step {
                 None => Some(1),
@@ -86,21 +134,24 @@ fn expand_hostname_range(line: &str, out: &mut Vec<String>, depth: usize) -> Res
         _ => false,
     };
     if !alpha {
-        let bad = |s: &str| format!("invalid literal for int() with base 10: '{s}'");
-        let b = py_int(beg).ok_or_else(|| bad(beg))?;
-        let e = py_int(end).ok_or_else(|| bad(end))?;
+        let not_int = |s: &str| {
+            let shown: String = s.chars().take(40).collect();
+            bad(format!("invalid literal for int() with base 10: '{shown}'"))
+        };
+        let b = py_int(beg).ok_or_else(|| not_int(beg))?;
+        let e = py_int(end).ok_or_else(|| not_int(end))?;
         let st = match step {
             None => 1,
-            Some(s) => py_int(s).ok_or_else(|| bad(s))?,
+            Some(s) => py_int(s).ok_or_else(|| not_int(s))?,
         };
         if st == 0 {
-            return Err("range() arg 3 must not be zero".into());
+            return Err(bad("range() arg 3 must not be zero".into()));
         }
         let mut i = b;
         let e1 = e.saturating_add(1);
         while (st > 0 && i < e1) || (st < 0 && i > e1) {
-            if seq.len() + out.len() > MAX_HOSTS {
-                return Err(format!("host range expands to more than {MAX_HOSTS} hosts"));
+            if seq.len() + out.names.len() >= out.max_hosts {
+                return Err(PatternError::TooMany);
             }
             seq.push(i.to_string());
             i = match i.checked_add(st) {
@@ -114,10 +165,7 @@ fn expand_hostname_range(line: &str, out: &mut Vec<String>, depth: usize) -> Res
         if hname.contains('[') {
             expand_hostname_range(&hname, out, depth + 1)?;
         } else {
-            if out.len() >= MAX_HOSTS {
-                return Err(format!("host range expands to more than {MAX_HOSTS} hosts"));
-            }
-            out.push(hname);
+            out.push(hname)?;
         }
     }
     Ok(())
@@ -384,5 +432,26 @@ mod tests {
         assert!(expand_hostpattern("h[1:]").is_err());
         assert!(expand_hostpattern("h[3:1x]").is_err());
         assert!(expand_hostpattern("h[01:100]").is_err());
+    }
+
+    #[test]
+    fn expansion_stops_at_its_limits() {
+        assert_eq!(
+            expand_hostpattern_within("h[0:999999999]", 1000, usize::MAX),
+            Err(PatternError::TooMany)
+        );
+        assert_eq!(
+            expand_hostpattern_within("h[0:1][0:1][0:1]", 7, usize::MAX),
+            Err(PatternError::TooMany)
+        );
+        assert_eq!(
+            expand_hostpattern_within("h[0:1][0:1][0:1]", 8, usize::MAX).map(|r| r.0.len()),
+            Ok(8)
+        );
+        let long = format!("h[0:99]{}", "x".repeat(1 << 20));
+        assert_eq!(
+            expand_hostpattern_within(&long, 1000, 16 << 20),
+            Err(PatternError::TooMany)
+        );
     }
 }

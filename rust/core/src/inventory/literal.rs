@@ -1,10 +1,18 @@
 //! Python's `ast.literal_eval` (CPython 3.11) on one INI value, followed by the type coercion of
 //! Ansible's INI plugin (`_parse_recursive_coerce_types_and_tag`): tuples and sets become lists,
 //! bytes become text, complex numbers and `...` become their text.
+//!
+//! One pass, without recursion on anything but brackets (at most 200 levels, as Python's
+//! tokenizer allows): tokens are read as the parser asks for them, each container is evaluated
+//! as soon as it is closed (in the order `literal_eval` converts, so the first error is the one
+//! Python raises), chains of signs and operators are counted rather than nested, set elements
+//! and dict keys are found again by hashing, and what is built is charged to a memory budget.
 
+use super::limits::{Budget, MAX_LITERAL_DEPTH};
 use crate::value::{python_float_repr, Value};
 use num_bigint::BigInt;
-use num_traits::{FromPrimitive, Num};
+use num_traits::{FromPrimitive, Num, ToPrimitive};
+use std::collections::{HashMap, HashSet};
 
 /// Why `literal_eval` did not return a value.
 #[derive(Debug, Clone, PartialEq)]
@@ -13,6 +21,11 @@ pub enum LiteralError {
     NotLiteral,
     /// `TypeError` (an unhashable set element or dict key): Ansible refuses the whole inventory.
     Unhashable(&'static str),
+    /// Nested deeper than [`MAX_LITERAL_DEPTH`] levels: Python's parser gives up on such values
+    /// (RecursionError, MemoryError) and Ansible refuses the inventory.
+    TooDeep,
+    /// The value would take more memory than the reader's budget allows.
+    TooLarge,
 }
 
 /// A value as `literal_eval` builds it, before Ansible's coercion.
@@ -34,22 +47,29 @@ enum Py {
 
 /// What the INI plugin stores for a value written as `text`.
 pub fn parse_ini_value(text: &str) -> Result<Value, LiteralError> {
-    match literal_eval(text) {
+    parse_ini_value_within(text, &mut Budget::default())
+}
+
+/// [`parse_ini_value`], charging what it builds to `budget`.
+pub fn parse_ini_value_within(text: &str, budget: &mut Budget) -> Result<Value, LiteralError> {
+    match literal_eval(text, budget) {
         Ok(py) => Ok(coerce(py)),
         Err(LiteralError::NotLiteral) => Ok(Value::Str(text.to_string())),
         Err(e) => Err(e),
     }
 }
 
-fn literal_eval(text: &str) -> Result<Py, LiteralError> {
+fn literal_eval(text: &str, budget: &mut Budget) -> Result<Py, LiteralError> {
     let src = text.trim_start_matches([' ', '\t']);
-    let toks = tokenize(src).ok_or(LiteralError::NotLiteral)?;
-    let mut p = Parser { toks, pos: 0 };
-    let node = p.top()?;
-    if p.pos != p.toks.len() {
-        return Err(LiteralError::NotLiteral);
+    let mut p = Parser {
+        lx: Lexer::new(src),
+        budget,
+    };
+    let (node, _) = p.top()?;
+    if p.lx.next()? != Tok::End {
+        return Err(SYNTAX);
     }
-    convert(node)
+    node.convert()
 }
 
 fn coerce(py: Py) -> Value {
@@ -97,13 +117,14 @@ pub fn complex_repr(re: f64, im: f64) -> String {
 // ---------------------------------------------------------------- tokens
 
 #[derive(Debug, Clone, PartialEq)]
-enum Tok {
-    Num(String),
-    /// Concatenated string literals: (is_bytes, content).
+enum Tok<'a> {
+    Num(&'a str),
+    /// Concatenated string literals.
     Str(Lit),
-    Name(String),
+    Name(&'a str),
     Op(char),
     Ellipsis,
+    End,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -114,6 +135,7 @@ enum Lit {
     FStr,
 }
 
+/// Python's tokenizer allows 200 open brackets.
 const MAX_NESTING: usize = 200;
 
 const KEYWORDS: &[&str] = &[
@@ -129,77 +151,6 @@ fn is_id_char(c: char) -> bool {
     c == '_' || c.is_alphanumeric()
 }
 
-/// Python's tokenizer on one logical line; `None` on anything it rejects or we do not need.
-fn tokenize(src: &str) -> Option<Vec<Tok>> {
-    let chars: Vec<char> = src.chars().collect();
-    let mut i = 0;
-    let mut out = Vec::new();
-    let mut depth = 0usize;
-    while i < chars.len() {
-        let c = chars[i];
-        match c {
-            ' ' | '\t' | '\x0c' => i += 1,
-            '#' => break,
-            '\0' => return None,
-            '(' | '[' | '{' => {
-                depth += 1;
-                if depth >= MAX_NESTING {
-                    return None;
-                }
-                out.push(Tok::Op(c));
-                i += 1;
-            }
-            ')' | ']' | '}' => {
-                depth = depth.checked_sub(1)?;
-                out.push(Tok::Op(c));
-                i += 1;
-            }
-            ',' | ':' | '+' | '-' => {
-                out.push(Tok::Op(c));
-                i += 1;
-            }
-            '.' if chars.get(i + 1).is_some_and(|d| d.is_ascii_digit()) => {
-                let (tok, n) = number(&chars[i..]);
-                out.push(Tok::Num(tok));
-                i += n;
-            }
-            '.' if chars.get(i + 1) == Some(&'.') && chars.get(i + 2) == Some(&'.') => {
-                out.push(Tok::Ellipsis);
-                i += 3;
-            }
-            '0'..='9' => {
-                let (tok, n) = number(&chars[i..]);
-                out.push(Tok::Num(tok));
-                i += n;
-            }
-            '\'' | '"' => {
-                let (lit, n) = string(&chars[i..], "")?;
-                push_str(&mut out, lit)?;
-                i += n;
-            }
-            c if is_id_start(c) => {
-                let start = i;
-                while i < chars.len() && is_id_char(chars[i]) {
-                    i += 1;
-                }
-                let word: String = chars[start..i].iter().collect();
-                if i < chars.len() && (chars[i] == '\'' || chars[i] == '"') && is_prefix(&word) {
-                    let (lit, n) = string(&chars[i..], &word.to_ascii_lowercase())?;
-                    push_str(&mut out, lit)?;
-                    i += n;
-                } else {
-                    out.push(Tok::Name(word));
-                }
-            }
-            _ => return None,
-        }
-    }
-    if depth != 0 {
-        return None;
-    }
-    Some(out)
-}
-
 fn is_prefix(w: &str) -> bool {
     matches!(
         w.to_ascii_lowercase().as_str(),
@@ -207,43 +158,168 @@ fn is_prefix(w: &str) -> bool {
     )
 }
 
-/// Adjacent string literals concatenate; bytes and text do not mix.
-fn push_str(out: &mut Vec<Tok>, lit: Lit) -> Option<()> {
-    if let Some(Tok::Str(prev)) = out.last_mut() {
-        let merged = match (std::mem::replace(prev, Lit::FStr), lit) {
-            (Lit::Str(mut a), Lit::Str(b)) => Lit::Str({
-                a.push_str(&b);
-                a
-            }),
-            (Lit::Bytes(mut a), Lit::Bytes(b)) => Lit::Bytes({
-                a.extend(b);
-                a
-            }),
-            (Lit::Bytes(_), Lit::Str(_)) | (Lit::Str(_), Lit::Bytes(_)) => return None,
-            (Lit::FStr, Lit::Bytes(_)) | (Lit::Bytes(_), Lit::FStr) => return None,
-            _ => Lit::FStr,
-        };
-        *prev = merged;
-    } else {
-        out.push(Tok::Str(lit));
-    }
-    Some(())
+/// Python's tokenizer on one logical line, one token at a time. Adjacent string literals come
+/// out as one token. Any token Python rejects (or we do not need) is a syntax error.
+struct Lexer<'a> {
+    src: &'a str,
+    pos: usize,
+    depth: usize,
+    /// The token after a string literal, read to see whether another literal follows.
+    raw_ahead: Option<Tok<'a>>,
+    /// The token `peek` returned.
+    peeked: Option<Tok<'a>>,
 }
 
-/// The longest run that could be one number token; validated later.
-fn number(chars: &[char]) -> (String, usize) {
-    let hex = chars.len() > 1 && chars[0] == '0' && matches!(chars[1], 'x' | 'X');
-    let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        let sign = (c == '+' || c == '-') && !hex && i > 0 && matches!(chars[i - 1], 'e' | 'E');
-        if c.is_ascii_alphanumeric() || c == '_' || c == '.' || sign {
-            i += 1;
-        } else {
-            break;
+type PResult<T> = Result<T, LiteralError>;
+const SYNTAX: LiteralError = LiteralError::NotLiteral;
+
+impl<'a> Lexer<'a> {
+    fn new(src: &'a str) -> Self {
+        Lexer {
+            src,
+            pos: 0,
+            depth: 0,
+            raw_ahead: None,
+            peeked: None,
         }
     }
-    (chars[..i].iter().collect(), i)
+
+    fn peek(&mut self) -> PResult<&Tok<'a>> {
+        if self.peeked.is_none() {
+            let t = self.joined()?;
+            self.peeked = Some(t);
+        }
+        Ok(self.peeked.get_or_insert(Tok::End))
+    }
+
+    fn next(&mut self) -> PResult<Tok<'a>> {
+        match self.peeked.take() {
+            Some(t) => Ok(t),
+            None => self.joined(),
+        }
+    }
+
+    fn raw_next(&mut self) -> PResult<Tok<'a>> {
+        match self.raw_ahead.take() {
+            Some(t) => Ok(t),
+            None => self.raw(),
+        }
+    }
+
+    /// The next token, adjacent string literals joined; bytes and text do not mix.
+    fn joined(&mut self) -> PResult<Tok<'a>> {
+        let tok = self.raw_next()?;
+        let Tok::Str(mut lit) = tok else {
+            return Ok(tok);
+        };
+        loop {
+            let after = self.raw_next()?;
+            let Tok::Str(more) = after else {
+                self.raw_ahead = Some(after);
+                return Ok(Tok::Str(lit));
+            };
+            lit = match (lit, more) {
+                (Lit::Str(mut a), Lit::Str(b)) => {
+                    a.push_str(&b);
+                    Lit::Str(a)
+                }
+                (Lit::Bytes(mut a), Lit::Bytes(b)) => {
+                    a.extend(b);
+                    Lit::Bytes(a)
+                }
+                (Lit::Bytes(_), Lit::Str(_) | Lit::FStr)
+                | (Lit::Str(_) | Lit::FStr, Lit::Bytes(_)) => return Err(SYNTAX),
+                _ => Lit::FStr,
+            };
+        }
+    }
+
+    /// The next token, string literals not joined.
+    fn raw(&mut self) -> PResult<Tok<'a>> {
+        // Blanks and a comment are skipped in a loop, however many there are.
+        let blank = self.src[self.pos..]
+            .find(|c: char| !matches!(c, ' ' | '\t' | '\x0c'))
+            .unwrap_or(self.src.len() - self.pos);
+        self.pos += blank;
+        if self.src[self.pos..].starts_with('#') {
+            self.pos = self.src.len();
+        }
+        let rest = &self.src[self.pos..];
+        let Some(c) = rest.chars().next() else {
+            return if self.depth == 0 {
+                Ok(Tok::End)
+            } else {
+                Err(SYNTAX)
+            };
+        };
+        let at = |n: usize| rest.as_bytes().get(n).copied();
+        match c {
+            '(' | '[' | '{' => {
+                self.depth += 1;
+                if self.depth > MAX_NESTING {
+                    return Err(SYNTAX);
+                }
+                self.pos += 1;
+                Ok(Tok::Op(c))
+            }
+            ')' | ']' | '}' => {
+                self.depth = self.depth.checked_sub(1).ok_or(SYNTAX)?;
+                self.pos += 1;
+                Ok(Tok::Op(c))
+            }
+            ',' | ':' | '+' | '-' => {
+                self.pos += 1;
+                Ok(Tok::Op(c))
+            }
+            '.' if at(1).is_some_and(|d| d.is_ascii_digit()) => Ok(Tok::Num(self.number())),
+            '.' if at(1) == Some(b'.') && at(2) == Some(b'.') => {
+                self.pos += 3;
+                Ok(Tok::Ellipsis)
+            }
+            '0'..='9' => Ok(Tok::Num(self.number())),
+            '\'' | '"' => {
+                let (lit, n) = string(rest, "").ok_or(SYNTAX)?;
+                self.pos += n;
+                Ok(Tok::Str(lit))
+            }
+            c if is_id_start(c) => {
+                let end = rest
+                    .char_indices()
+                    .find(|&(_, c)| !is_id_char(c))
+                    .map_or(rest.len(), |(i, _)| i);
+                let word = &rest[..end];
+                let after = &rest[end..];
+                if after.starts_with(['\'', '"']) && is_prefix(word) {
+                    let (lit, n) = string(after, &word.to_ascii_lowercase()).ok_or(SYNTAX)?;
+                    self.pos += end + n;
+                    Ok(Tok::Str(lit))
+                } else {
+                    self.pos += end;
+                    Ok(Tok::Name(word))
+                }
+            }
+            _ => Err(SYNTAX),
+        }
+    }
+
+    /// The longest run that could be one number token; validated later.
+    fn number(&mut self) -> &'a str {
+        let rest = &self.src[self.pos..];
+        let b = rest.as_bytes();
+        let hex = b.len() > 1 && b[0] == b'0' && matches!(b[1], b'x' | b'X');
+        let mut i = 0;
+        while i < b.len() {
+            let c = b[i];
+            let sign = (c == b'+' || c == b'-') && !hex && i > 0 && matches!(b[i - 1], b'e' | b'E');
+            if c.is_ascii_alphanumeric() || c == b'_' || c == b'.' || sign {
+                i += 1;
+            } else {
+                break;
+            }
+        }
+        self.pos += i;
+        &rest[..i]
+    }
 }
 
 fn digitpart(s: &str, ok: impl Fn(char) -> bool) -> bool {
@@ -309,6 +385,7 @@ fn parse_number(s: &str) -> Option<Py> {
             if !digitpart(rest, |c| c.is_digit(radix)) {
                 return None;
             }
+            // Powers of two: read in linear time, whatever the length (Python has no limit).
             return BigInt::from_str_radix(&clean(rest), radix)
                 .ok()
                 .map(Py::Int);
@@ -332,60 +409,46 @@ fn parse_number(s: &str) -> Option<Py> {
     None
 }
 
-/// A string literal starting at `chars[0]` (the quote); returns it and the characters consumed.
-fn string(chars: &[char], prefix: &str) -> Option<(Lit, usize)> {
+/// A string literal at the start of `s` (its opening quote); returns it and the bytes consumed.
+/// Escapes are decoded as they are read.
+fn string(s: &str, prefix: &str) -> Option<(Lit, usize)> {
     let raw = prefix.contains('r');
     let bytes = prefix.contains('b');
     let fstr = prefix.contains('f');
-    let q = chars[0];
-    let triple = chars.len() >= 3 && chars[1] == q && chars[2] == q;
+    let q = s.chars().next()?;
+    let triple = s[1..].starts_with(q) && s[2..].starts_with(q);
     let qlen = if triple { 3 } else { 1 };
-    let mut i = qlen;
-    let mut body: Vec<char> = Vec::new();
-    loop {
-        let c = *chars.get(i)?;
-        if c == '\\' {
-            let d = *chars.get(i + 1)?;
-            body.push(c);
-            body.push(d);
-            i += 2;
-            continue;
-        }
-        if c == q && (!triple || (chars.get(i + 1) == Some(&q) && chars.get(i + 2) == Some(&q))) {
-            i += qlen;
+    let closing: String = std::iter::repeat_n(q, qlen).collect();
+    let mut it = s[qlen..].char_indices().peekable();
+    // Decoded as read: text into a String, bytes into bytes (never 4 bytes per character).
+    let mut text = String::new();
+    let mut raw_bytes: Vec<u8> = Vec::new();
+    let mut out = Out {
+        bytes,
+        text: &mut text,
+        raw: &mut raw_bytes,
+    };
+    let mut end = None;
+    // Every character of the literal as written (escapes included) must be ASCII in bytes.
+    let next = |it: &mut std::iter::Peekable<std::str::CharIndices<'_>>| {
+        let (i, c) = it.next()?;
+        (!bytes || c.is_ascii()).then_some((i, c))
+    };
+    while let Some((i, c)) = next(&mut it) {
+        if c == q && s[qlen + i..].starts_with(closing.as_str()) {
+            end = Some(qlen + i + qlen);
             break;
         }
-        body.push(c);
-        i += 1;
-    }
-    if fstr {
-        return Some((Lit::FStr, i));
-    }
-    if bytes && body.iter().any(|c| !c.is_ascii()) {
-        return None;
-    }
-    if raw {
-        let s: String = body.into_iter().collect();
-        return Some((
-            if bytes {
-                Lit::Bytes(s.into_bytes())
-            } else {
-                Lit::Str(s)
-            },
-            i,
-        ));
-    }
-    let mut out: Vec<u32> = Vec::new();
-    let mut j = 0;
-    while j < body.len() {
-        let c = body[j];
         if c != '\\' {
             out.push(c as u32);
-            j += 1;
             continue;
         }
-        let d = body[j + 1];
-        j += 2;
+        let (_, d) = next(&mut it)?;
+        if raw || fstr {
+            out.push('\\' as u32);
+            out.push(d as u32);
+            continue;
+        }
         let simple = match d {
             '\\' => Some('\\'),
             '\'' => Some('\''),
@@ -399,36 +462,39 @@ fn string(chars: &[char], prefix: &str) -> Option<(Lit, usize)> {
             'v' => Some('\x0b'),
             _ => None,
         };
-        if let Some(s) = simple {
-            out.push(s as u32);
+        if let Some(c) = simple {
+            out.push(c as u32);
             continue;
         }
-        let hex = |n: usize, j: &mut usize| -> Option<u32> {
-            let digits: String = body.get(*j..*j + n)?.iter().collect();
-            if digits.len() != n || !digits.chars().all(|c| c.is_ascii_hexdigit()) {
-                return None;
+        let hex = |n: usize, it: &mut std::iter::Peekable<std::str::CharIndices<'_>>| {
+            let mut v = 0u32;
+            for _ in 0..n {
+                let (_, h) = next(it)?;
+                v = v * 16 + h.to_digit(16)?;
             }
-            *j += n;
-            u32::from_str_radix(&digits, 16).ok()
+            Some(v)
         };
         match d {
             '0'..='7' => {
                 let mut v = d as u32 - '0' as u32;
-                let mut k = 0;
-                while k < 2 && j < body.len() && ('0'..='7').contains(&body[j]) {
-                    v = v * 8 + (body[j] as u32 - '0' as u32);
-                    j += 1;
-                    k += 1;
+                for _ in 0..2 {
+                    match it.peek() {
+                        Some(&(_, o @ '0'..='7')) => {
+                            v = v * 8 + (o as u32 - '0' as u32);
+                            it.next();
+                        }
+                        _ => break,
+                    }
                 }
                 if bytes && v > 0xff {
                     return None;
                 }
                 out.push(v);
             }
-            'x' => out.push(hex(2, &mut j)?),
-            'u' if !bytes => out.push(hex(4, &mut j)?),
+            'x' => out.push(hex(2, &mut it)?),
+            'u' if !bytes => out.push(hex(4, &mut it)?),
             'U' if !bytes => {
-                let v = hex(8, &mut j)?;
+                let v = hex(8, &mut it)?;
                 if v > 0x10ffff {
                     return None;
                 }
@@ -442,274 +508,559 @@ fn string(chars: &[char], prefix: &str) -> Option<(Lit, usize)> {
             }
         }
     }
+    let end = end?;
+    if fstr {
+        return Some((Lit::FStr, end));
+    }
     let lit = if bytes {
-        Lit::Bytes(out.into_iter().map(|v| v as u8).collect())
+        Lit::Bytes(raw_bytes)
     } else {
-        Lit::Str(
-            out.into_iter()
-                .map(|v| char::from_u32(v).unwrap_or('\u{fffd}'))
-                .collect(),
-        )
+        Lit::Str(text)
     };
-    Some((lit, i))
+    Some((lit, end))
 }
 
-// ---------------------------------------------------------------- syntax
+/// Where a string literal's decoded code points go.
+struct Out<'a> {
+    bytes: bool,
+    text: &'a mut String,
+    raw: &'a mut Vec<u8>,
+}
 
+impl Out<'_> {
+    fn push(&mut self, v: u32) {
+        if self.bytes {
+            self.raw.push(v as u8);
+        } else {
+            self.text.push(char::from_u32(v).unwrap_or('\u{fffd}'));
+        }
+    }
+}
+
+// ---------------------------------------------------------------- syntax and evaluation
+
+/// A parsed expression, evaluated as far as `literal_eval`'s conversion would take it.
 #[derive(Debug)]
 enum Node {
+    /// A constant.
     Const(Py),
-    /// A literal whose evaluation fails (name, call, f-string...): ValueError when converted.
+    /// A container, already converted: its value or the first error converting it raises.
+    Container(Result<Py, LiteralError>),
+    /// One sign before an operand: the operand when it is a number constant.
+    Unary(char, Option<Py>),
+    /// `a + b` or `a - b`: the complex number when it is one `literal_eval` accepts.
+    Bin(Option<Py>),
+    /// Parses but does not evaluate (a name, a call, an f-string, a chain of signs...):
+    /// ValueError when converted.
     Bad,
-    Tuple(Vec<Node>),
-    List(Vec<Node>),
-    Set(Vec<Node>),
-    Dict(Vec<(Node, Node)>),
-    EmptySet,
-    Unary(char, Box<Node>),
-    Bin(Box<Node>, char, Box<Node>),
 }
 
-struct Parser {
-    toks: Vec<Tok>,
-    pos: usize,
-}
-
-type PResult<T> = Result<T, LiteralError>;
-const SYNTAX: LiteralError = LiteralError::NotLiteral;
-
-impl Parser {
-    fn peek(&self) -> Option<&Tok> {
-        self.toks.get(self.pos)
-    }
-    fn eat(&mut self, c: char) -> bool {
-        if self.peek() == Some(&Tok::Op(c)) {
-            self.pos += 1;
-            true
-        } else {
-            false
+impl Node {
+    /// `literal_eval`'s `_convert`.
+    fn convert(self) -> Result<Py, LiteralError> {
+        match self {
+            Node::Const(p) | Node::Bin(Some(p)) => Ok(p),
+            Node::Container(r) => r,
+            Node::Unary(op, Some(n)) => Ok(if op == '-' { negate(n) } else { n }),
+            Node::Unary(_, None) | Node::Bin(None) | Node::Bad => Err(SYNTAX),
         }
     }
-    fn at_end_of_seq(&self) -> bool {
-        matches!(self.peek(), None | Some(Tok::Op(')' | ']' | '}' | ':')))
+
+    /// The number of a number constant (`_convert_num`).
+    fn number(self) -> Option<Py> {
+        match self {
+            Node::Const(p @ (Py::Int(_) | Py::Float(_) | Py::Complex(..))) => Some(p),
+            _ => None,
+        }
     }
-    /// eval input: an expression list (a bare `1, 2` is a tuple).
-    fn top(&mut self) -> PResult<Node> {
-        if self.peek().is_none() {
+
+    /// `_convert_signed_num`.
+    fn signed_number(self) -> Option<Py> {
+        match self {
+            Node::Unary(op, Some(n)) => Some(if op == '-' { negate(n) } else { n }),
+            Node::Unary(_, None) => None,
+            other => other.number(),
+        }
+    }
+}
+
+/// A node and its height: the levels of brackets, signs and operators it holds.
+type Parsed = (Node, usize);
+
+fn deep(height: usize) -> PResult<usize> {
+    if height > MAX_LITERAL_DEPTH {
+        Err(LiteralError::TooDeep)
+    } else {
+        Ok(height)
+    }
+}
+
+/// What `p` takes in memory, counted twice: the reader holds it while coercing it.
+fn cost(p: &Py) -> usize {
+    let own = match p {
+        Py::Str(s) => s.len(),
+        Py::Bytes(b) => b.len(),
+        Py::Int(i) => (i.bits() / 8) as usize + 8,
+        _ => 0,
+    };
+    2 * std::mem::size_of::<Py>() + own
+}
+
+/// The expression being read in one bracket: `factor (('+'|'-') factor)*`, where a factor is
+/// signs before an atom. Chains of signs and operators are counted, never nested.
+#[derive(Default)]
+struct Expr {
+    /// The operand so far (the left side of a pending operator).
+    chain: Option<Parsed>,
+    op: Option<char>,
+    signs: usize,
+    first_sign: char,
+}
+
+impl Expr {
+    fn sign(&mut self, c: char) -> PResult<()> {
+        if self.signs == 0 {
+            self.first_sign = c;
+        }
+        self.signs += 1;
+        deep(self.signs).map(drop)
+    }
+
+    /// An atom has been read: apply the signs before it, then the pending operator.
+    fn operand(&mut self, (atom, height): Parsed) -> PResult<()> {
+        let height = deep(height + self.signs)?;
+        let node = match std::mem::take(&mut self.signs) {
+            0 => atom,
+            1 => Node::Unary(self.first_sign, atom.number()),
+            // The operand of the outer sign is itself a sign: not a number constant.
+            _ => Node::Bad,
+        };
+        self.chain = Some(match (self.op.take(), self.chain.take()) {
+            (Some(op), Some((left, lh))) => (
+                Node::Bin(complex_sum(left, op, node)),
+                deep(lh.max(height) + 1)?,
+            ),
+            _ => (node, height),
+        });
+        Ok(())
+    }
+}
+
+/// A bracket being read (or the whole value), with the elements it has so far.
+enum Body {
+    /// The whole value: an expression, or a tuple once a comma is seen.
+    Top(Option<Seq>),
+    /// `(`: parentheses around one expression, or a tuple once a comma is seen.
+    Paren(Option<Seq>),
+    List(Seq),
+    /// `{`: a set or a dict, decided by what follows the first element.
+    Brace(Brace),
+}
+
+enum Brace {
+    First,
+    Set(Seq),
+    /// A key has been read; its value is being read.
+    Value(DictSeq, Parsed),
+    /// A `,` has been read; the next key is being read.
+    Key(DictSeq),
+    Taken,
+}
+
+struct Open {
+    body: Body,
+    expr: Expr,
+}
+
+/// What a finished expression does to its bracket.
+enum Step {
+    /// The next element follows.
+    Next,
+    /// The bracket closed: its node is an atom of the enclosing expression.
+    Closed(Parsed),
+    /// The whole value has been read.
+    Done(Parsed),
+}
+
+struct Parser<'a, 'b> {
+    lx: Lexer<'a>,
+    budget: &'b mut Budget,
+}
+
+impl Parser<'_, '_> {
+    fn eat(&mut self, c: char) -> PResult<bool> {
+        if *self.lx.peek()? == Tok::Op(c) {
+            self.lx.next()?;
+            Ok(true)
+        } else {
+            Ok(false)
+        }
+    }
+
+    fn charge(&mut self, p: &Py) -> PResult<()> {
+        self.budget
+            .charge(cost(p))
+            .map_err(|_| LiteralError::TooLarge)
+    }
+
+    fn constant(&mut self, p: Py) -> PResult<Parsed> {
+        self.charge(&p)?;
+        Ok((Node::Const(p), 1))
+    }
+
+    fn at_end_of_seq(&mut self) -> PResult<bool> {
+        Ok(matches!(
+            self.lx.peek()?,
+            Tok::End | Tok::Op(')' | ']' | '}' | ':')
+        ))
+    }
+
+    /// The whole value (eval input: an expression list, a bare `1, 2` being a tuple). A loop
+    /// over a stack of open brackets: no recursion, however deep the value.
+    fn top(&mut self) -> PResult<Parsed> {
+        if *self.lx.peek()? == Tok::End {
             return Err(SYNTAX);
         }
-        let first = self.expr()?;
-        if !self.eat(',') {
-            return Ok(first);
-        }
-        let mut items = vec![first];
-        while !self.at_end_of_seq() {
-            items.push(self.expr()?);
-            if !self.eat(',') {
-                break;
+        let mut stack = vec![Open {
+            body: Body::Top(None),
+            expr: Expr::default(),
+        }];
+        loop {
+            // An operand of the innermost expression: signs, then an atom.
+            let tok = self.lx.next()?;
+            let mut atom = match tok {
+                Tok::Op(c @ ('+' | '-')) => {
+                    stack.last_mut().ok_or(SYNTAX)?.expr.sign(c)?;
+                    continue;
+                }
+                Tok::Op(c @ ('(' | '[' | '{')) => {
+                    let (close, empty) = match c {
+                        '(' => (')', Py::Tuple(vec![])),
+                        '[' => (']', Py::List(vec![])),
+                        _ => ('}', Py::Dict(vec![])),
+                    };
+                    if self.eat(close)? {
+                        (Node::Container(Ok(empty)), 1)
+                    } else {
+                        let body = match c {
+                            '(' => Body::Paren(None),
+                            '[' => Body::List(Seq::new(Kind::List)),
+                            _ => Body::Brace(Brace::First),
+                        };
+                        stack.push(Open {
+                            body,
+                            expr: Expr::default(),
+                        });
+                        continue;
+                    }
+                }
+                Tok::Num(s) => {
+                    let p = parse_number(s).ok_or(SYNTAX)?;
+                    self.constant(p)?
+                }
+                Tok::Str(Lit::Str(s)) => self.constant(Py::Str(s))?,
+                Tok::Str(Lit::Bytes(b)) => self.constant(Py::Bytes(b))?,
+                Tok::Str(Lit::FStr) => (Node::Bad, 1),
+                Tok::Ellipsis => (Node::Const(Py::Ellipsis), 1),
+                Tok::Name(n) => match n {
+                    "True" => (Node::Const(Py::Bool(true)), 1),
+                    "False" => (Node::Const(Py::Bool(false)), 1),
+                    "None" => (Node::Const(Py::None), 1),
+                    "set" if *self.lx.peek()? == Tok::Op('(') => {
+                        self.lx.next()?;
+                        if !self.eat(')')? {
+                            return Err(SYNTAX);
+                        }
+                        (Node::Container(Ok(Py::Set(vec![]))), 1)
+                    }
+                    // Keywords are syntax errors; other names parse but do not evaluate
+                    // (ValueError raised in order, so an earlier unhashable element still
+                    // raises TypeError).
+                    k if KEYWORDS.contains(&k) => return Err(SYNTAX),
+                    _ => (Node::Bad, 1),
+                },
+                Tok::Op(_) | Tok::End => return Err(SYNTAX),
+            };
+            // The atom is complete; so may be its expression, and then its bracket, and so on.
+            loop {
+                // A call, subscript or attribute after an atom: never a literal.
+                if matches!(self.lx.peek()?, Tok::Op('(' | '[')) {
+                    return Err(SYNTAX);
+                }
+                let open = stack.last_mut().ok_or(SYNTAX)?;
+                open.expr.operand(atom)?;
+                if let Tok::Op(c @ ('+' | '-')) = *self.lx.peek()? {
+                    self.lx.next()?;
+                    open.expr.op = Some(c);
+                    break;
+                }
+                let finished = open.expr.chain.take().ok_or(SYNTAX)?;
+                match self.element(&mut open.body, finished)? {
+                    Step::Next => break,
+                    Step::Done(node) => return Ok(node),
+                    Step::Closed(node) => {
+                        stack.pop();
+                        atom = node;
+                    }
+                }
             }
         }
-        Ok(Node::Tuple(items))
     }
-    /// arith_expr: factor (('+'|'-') factor)*
-    fn expr(&mut self) -> PResult<Node> {
-        let mut left = self.factor()?;
-        while let Some(Tok::Op(op @ ('+' | '-'))) = self.peek() {
-            let op = *op;
-            self.pos += 1;
-            let right = self.factor()?;
-            left = Node::Bin(Box::new(left), op, Box::new(right));
-        }
-        Ok(left)
-    }
-    fn factor(&mut self) -> PResult<Node> {
-        if let Some(Tok::Op(c @ ('+' | '-'))) = self.peek() {
-            let c = *c;
-            self.pos += 1;
-            let operand = self.factor()?;
-            return Ok(Node::Unary(c, Box::new(operand)));
-        }
-        self.atom()
-    }
-    fn atom(&mut self) -> PResult<Node> {
-        let tok = self.peek().cloned().ok_or(SYNTAX)?;
-        self.pos += 1;
-        let node = match tok {
-            Tok::Num(s) => Node::Const(parse_number(&s).ok_or(SYNTAX)?),
-            Tok::Str(Lit::Str(s)) => Node::Const(Py::Str(s)),
-            Tok::Str(Lit::Bytes(b)) => Node::Const(Py::Bytes(b)),
-            Tok::Str(Lit::FStr) => Node::Bad,
-            Tok::Ellipsis => Node::Const(Py::Ellipsis),
-            Tok::Name(n) => match n.as_str() {
-                "True" => Node::Const(Py::Bool(true)),
-                "False" => Node::Const(Py::Bool(false)),
-                "None" => Node::Const(Py::None),
-                "set" if self.peek() == Some(&Tok::Op('(')) => {
-                    self.pos += 1;
-                    if self.eat(')') {
-                        Node::EmptySet
+
+    /// A finished expression `e` in `body`, and the token after it.
+    fn element(&mut self, body: &mut Body, e: Parsed) -> PResult<Step> {
+        Ok(match body {
+            Body::Top(seq) => {
+                if self.eat(',')? {
+                    let s = seq.get_or_insert_with(|| Seq::new(Kind::Tuple));
+                    s.push(e)?;
+                    if self.at_end_of_seq()? {
+                        Step::Done(self.close(seq.take())?)
+                    } else {
+                        Step::Next
+                    }
+                } else {
+                    match seq.take() {
+                        Some(mut s) => {
+                            s.push(e)?;
+                            Step::Done(self.close(Some(s))?)
+                        }
+                        None => Step::Done(e),
+                    }
+                }
+            }
+            Body::Paren(seq) => {
+                if self.eat(')')? {
+                    match seq.take() {
+                        // Parentheses alone make no node.
+                        None => Step::Closed(e),
+                        Some(mut s) => {
+                            s.push(e)?;
+                            Step::Closed(self.close(Some(s))?)
+                        }
+                    }
+                } else if self.eat(',')? {
+                    let s = seq.get_or_insert_with(|| Seq::new(Kind::Tuple));
+                    s.push(e)?;
+                    if self.eat(')')? {
+                        Step::Closed(self.close(seq.take())?)
+                    } else {
+                        Step::Next
+                    }
+                } else {
+                    return Err(SYNTAX);
+                }
+            }
+            Body::List(seq) => {
+                seq.push(e)?;
+                self.after_item(seq, ']')?
+            }
+            Body::Brace(state) => match std::mem::replace(state, Brace::Taken) {
+                Brace::First => {
+                    if self.eat(':')? {
+                        *state = Brace::Value(DictSeq::new(), e);
+                        Step::Next
+                    } else {
+                        let mut s = Seq::new(Kind::Set);
+                        s.push(e)?;
+                        let step = self.after_item(&mut s, '}')?;
+                        *state = Brace::Set(s);
+                        step
+                    }
+                }
+                Brace::Set(mut s) => {
+                    s.push(e)?;
+                    let step = self.after_item(&mut s, '}')?;
+                    *state = Brace::Set(s);
+                    step
+                }
+                Brace::Value(mut d, key) => {
+                    d.push(key, e)?;
+                    if self.eat(',')? {
+                        if self.eat('}')? {
+                            Step::Closed(d.finish(self)?)
+                        } else {
+                            *state = Brace::Key(d);
+                            Step::Next
+                        }
+                    } else if self.eat('}')? {
+                        Step::Closed(d.finish(self)?)
                     } else {
                         return Err(SYNTAX);
                     }
                 }
-                // Keywords are syntax errors; other names parse but do not evaluate (ValueError
-                // raised in order, so an earlier unhashable element still raises TypeError).
-                k if KEYWORDS.contains(&k) => return Err(SYNTAX),
-                _ => Node::Bad,
+                Brace::Key(d) => {
+                    if !self.eat(':')? {
+                        return Err(SYNTAX);
+                    }
+                    *state = Brace::Value(d, e);
+                    Step::Next
+                }
+                Brace::Taken => return Err(SYNTAX),
             },
-            Tok::Op('(') => {
-                if self.eat(')') {
-                    Node::Tuple(vec![])
-                } else {
-                    let first = self.expr()?;
-                    if self.eat(')') {
-                        first
-                    } else {
-                        let items = self.seq_rest(first, ')')?;
-                        Node::Tuple(items)
-                    }
-                }
-            }
-            Tok::Op('[') => {
-                if self.eat(']') {
-                    Node::List(vec![])
-                } else {
-                    let first = self.expr()?;
-                    if self.eat(']') {
-                        Node::List(vec![first])
-                    } else {
-                        Node::List(self.seq_rest(first, ']')?)
-                    }
-                }
-            }
-            Tok::Op('{') => {
-                if self.eat('}') {
-                    Node::Dict(vec![])
-                } else {
-                    let first = self.expr()?;
-                    if self.eat(':') {
-                        let v = self.expr()?;
-                        let mut kv = vec![(first, v)];
-                        while self.eat(',') {
-                            if self.peek() == Some(&Tok::Op('}')) {
-                                break;
-                            }
-                            let k = self.expr()?;
-                            if !self.eat(':') {
-                                return Err(SYNTAX);
-                            }
-                            kv.push((k, self.expr()?));
-                        }
-                        if !self.eat('}') {
-                            return Err(SYNTAX);
-                        }
-                        Node::Dict(kv)
-                    } else if self.eat('}') {
-                        Node::Set(vec![first])
-                    } else {
-                        Node::Set(self.seq_rest(first, '}')?)
-                    }
-                }
-            }
-            Tok::Op(_) => return Err(SYNTAX),
-        };
-        // A call, subscript or attribute after an atom: never a literal.
-        if matches!(self.peek(), Some(Tok::Op('(' | '['))) {
-            return Err(SYNTAX);
-        }
-        Ok(node)
+        })
     }
-    /// After the first element: requires a comma, then elements with an optional trailing comma.
-    fn seq_rest(&mut self, first: Node, close: char) -> PResult<Vec<Node>> {
-        if !self.eat(',') {
-            return Err(SYNTAX);
-        }
-        let mut items = vec![first];
-        loop {
-            if self.eat(close) {
-                return Ok(items);
-            }
-            items.push(self.expr()?);
-            if self.eat(close) {
-                return Ok(items);
-            }
-            if !self.eat(',') {
+
+    /// After an element of a list or set: `close`, or `,` and then `close` or the next element.
+    fn after_item(&mut self, seq: &mut Seq, close: char) -> PResult<Step> {
+        let closed = self.eat(close)? || {
+            if !self.eat(',')? {
                 return Err(SYNTAX);
             }
+            self.eat(close)?
+        };
+        if closed {
+            let kind = seq.kind;
+            let whole = std::mem::replace(seq, Seq::new(kind));
+            Ok(Step::Closed(whole.finish(self)?))
+        } else {
+            Ok(Step::Next)
         }
+    }
+
+    fn close(&mut self, seq: Option<Seq>) -> PResult<Parsed> {
+        seq.ok_or(SYNTAX)?.finish(self)
     }
 }
 
-// ---------------------------------------------------------------- evaluation
+/// `left op right` when `literal_eval` accepts it: a signed int or float and a complex number.
+fn complex_sum(left: Node, op: char, right: Node) -> Option<Py> {
+    let l = left.signed_number()?;
+    let Py::Complex(rre, rim) = right.number()? else {
+        return None;
+    };
+    let lf = match &l {
+        Py::Int(i) => i.to_f64().unwrap_or(f64::INFINITY),
+        Py::Float(f) => *f,
+        _ => return None,
+    };
+    Some(if op == '-' {
+        Py::Complex(lf - rre, 0.0 - rim)
+    } else {
+        Py::Complex(lf + rre, 0.0 + rim)
+    })
+}
 
-fn convert(node: Node) -> Result<Py, LiteralError> {
-    match node {
-        Node::Const(p) => Ok(p),
-        Node::Bad => Err(SYNTAX),
-        Node::Tuple(v) => Ok(Py::Tuple(
-            v.into_iter().map(convert).collect::<Result<_, _>>()?,
-        )),
-        Node::List(v) => Ok(Py::List(
-            v.into_iter().map(convert).collect::<Result<_, _>>()?,
-        )),
-        Node::EmptySet => Ok(Py::Set(vec![])),
-        Node::Set(v) => {
-            let mut out: Vec<Py> = Vec::new();
-            for n in v {
-                let p = convert(n)?;
-                check_hashable(&p)?;
-                if !out.iter().any(|q| py_eq(q, &p)) {
-                    out.push(p);
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Tuple,
+    List,
+    Set,
+}
+
+/// A tuple, list or set being read: its elements converted as they come, until the first
+/// error (later elements are still parsed, not converted, as `literal_eval` stops there).
+struct Seq {
+    kind: Kind,
+    items: Result<Vec<Py>, LiteralError>,
+    seen: HashSet<Key>,
+    height: usize,
+}
+
+impl Seq {
+    fn new(kind: Kind) -> Seq {
+        Seq {
+            kind,
+            items: Ok(Vec::new()),
+            seen: HashSet::new(),
+            height: 1,
+        }
+    }
+
+    fn push(&mut self, (node, height): Parsed) -> PResult<()> {
+        self.height = self.height.max(deep(height + 1)?);
+        let Ok(items) = &mut self.items else {
+            return Ok(());
+        };
+        let p = match node.convert() {
+            Ok(p) => p,
+            Err(e) => {
+                self.items = Err(e);
+                return Ok(());
+            }
+        };
+        if self.kind == Kind::Set {
+            if let Err(e) = check_hashable(&p) {
+                self.items = Err(e);
+                return Ok(());
+            }
+            // The first of equal elements stays (1, 1.0 and True are one element).
+            if let Some(k) = Key::of(&p) {
+                if !self.seen.insert(k) {
+                    return Ok(());
                 }
             }
-            Ok(Py::Set(out))
         }
-        Node::Dict(kv) => {
-            let mut out: Vec<(Py, Py)> = Vec::new();
-            for (k, v) in kv {
-                let k = convert(k)?;
-                let v = convert(v)?;
-                check_hashable(&k)?;
-                match out.iter_mut().find(|(q, _)| py_eq(q, &k)) {
-                    Some(slot) => slot.1 = v,
-                    None => out.push((k, v)),
-                }
-            }
-            Ok(Py::Dict(out))
+        items.push(p);
+        Ok(())
+    }
+
+    fn finish(self, p: &mut Parser<'_, '_>) -> PResult<Parsed> {
+        let value = self.items.map(|items| match self.kind {
+            Kind::Tuple => Py::Tuple(items),
+            Kind::List => Py::List(items),
+            Kind::Set => Py::Set(items),
+        });
+        if let Ok(v) = &value {
+            p.charge(v)?;
         }
-        Node::Bin(l, op, r) => {
-            let l = signed_num(*l)?;
-            let r = num(*r)?;
-            match (&l, r) {
-                (Py::Int(_) | Py::Float(_), Py::Complex(rre, rim)) => {
-                    let lf = to_f64(&l);
-                    Ok(if op == '-' {
-                        Py::Complex(lf - rre, 0.0 - rim)
-                    } else {
-                        Py::Complex(lf + rre, 0.0 + rim)
-                    })
-                }
-                _ => Err(SYNTAX),
-            }
-        }
-        other => signed_num(other),
+        Ok((Node::Container(value), self.height))
     }
 }
 
-fn num(node: Node) -> Result<Py, LiteralError> {
-    match node {
-        Node::Const(p @ (Py::Int(_) | Py::Float(_) | Py::Complex(..))) => Ok(p),
-        _ => Err(SYNTAX),
-    }
+/// A dict being read: keys and values converted pairwise (`dict(zip(keys, values))`), a key
+/// seen again keeps its place and takes the later value.
+struct DictSeq {
+    pairs: Result<Vec<(Py, Py)>, LiteralError>,
+    index: HashMap<Key, usize>,
+    height: usize,
 }
 
-fn signed_num(node: Node) -> Result<Py, LiteralError> {
-    match node {
-        Node::Unary(op, operand) => {
-            let v = num(*operand)?;
-            Ok(if op == '-' { negate(v) } else { v })
+impl DictSeq {
+    fn new() -> Self {
+        DictSeq {
+            pairs: Ok(Vec::new()),
+            index: HashMap::new(),
+            height: 1,
         }
-        other => num(other),
+    }
+
+    fn push(&mut self, (k, kh): Parsed, (v, vh): Parsed) -> PResult<()> {
+        self.height = self.height.max(deep(kh.max(vh) + 1)?);
+        let Ok(pairs) = &mut self.pairs else {
+            return Ok(());
+        };
+        let converted = k.convert().and_then(|k| {
+            let v = v.convert()?;
+            check_hashable(&k)?;
+            Ok((k, v))
+        });
+        let (k, v) = match converted {
+            Ok(kv) => kv,
+            Err(e) => {
+                self.pairs = Err(e);
+                return Ok(());
+            }
+        };
+        match Key::of(&k) {
+            Some(key) => match self.index.get(&key) {
+                Some(&i) => pairs[i].1 = v,
+                None => {
+                    self.index.insert(key, pairs.len());
+                    pairs.push((k, v));
+                }
+            },
+            None => pairs.push((k, v)),
+        }
+        Ok(())
+    }
+
+    fn finish(self, p: &mut Parser<'_, '_>) -> PResult<Parsed> {
+        let value = self.pairs.map(Py::Dict);
+        if let Ok(v) = &value {
+            p.charge(v)?;
+        }
+        Ok((Node::Container(value), self.height))
     }
 }
 
@@ -719,14 +1070,6 @@ fn negate(p: Py) -> Py {
         Py::Float(f) => Py::Float(-f),
         Py::Complex(re, im) => Py::Complex(-re, -im),
         other => other,
-    }
-}
-
-fn to_f64(p: &Py) -> f64 {
-    match p {
-        Py::Int(i) => i.to_string().parse().unwrap_or(f64::INFINITY),
-        Py::Float(f) => *f,
-        _ => 0.0,
     }
 }
 
@@ -740,41 +1083,152 @@ fn check_hashable(p: &Py) -> Result<(), LiteralError> {
     }
 }
 
-/// Python `==` between hashable literals (1 == 1.0 == True).
-fn py_eq(a: &Py, b: &Py) -> bool {
-    enum N {
-        I(BigInt),
-        F(f64, f64),
-    }
-    fn numeric(p: &Py) -> Option<N> {
-        match p {
-            Py::Bool(b) => Some(N::I(BigInt::from(*b as u8))),
-            Py::Int(i) => Some(N::I(i.clone())),
-            Py::Float(f) => Some(N::F(*f, 0.0)),
-            Py::Complex(re, im) => Some(N::F(*re, *im)),
-            _ => None,
-        }
-    }
-    fn int_eq_float(x: &BigInt, r: f64, i: f64) -> bool {
-        i == 0.0
-            && r.is_finite()
-            && r.fract() == 0.0
-            && BigInt::from_f64(r).is_some_and(|v| &v == x)
-    }
-    match (a, b) {
-        (Py::None, Py::None) | (Py::Ellipsis, Py::Ellipsis) => true,
-        (Py::Str(x), Py::Str(y)) => x == y,
-        (Py::Bytes(x), Py::Bytes(y)) => x == y,
-        (Py::Tuple(x), Py::Tuple(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| py_eq(p, q))
-        }
-        _ => match (numeric(a), numeric(b)) {
-            (Some(N::I(x)), Some(N::I(y))) => x == y,
-            (Some(N::I(x)), Some(N::F(r, i))) | (Some(N::F(r, i)), Some(N::I(x))) => {
-                int_eq_float(&x, r, i)
+/// A hashable literal as Python compares it: `1 == 1.0 == True == (1+0j)`, `-0.0 == 0.0`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Key {
+    None,
+    Ellipsis,
+    Str(String),
+    Bytes(Vec<u8>),
+    /// Any number equal to an integer (bools, integral floats and complex numbers) that fits
+    /// 64 bits, without allocating; larger ones as `Int`.
+    I64(i64),
+    Int(BigInt),
+    /// Other real numbers, by their bits (`-0.0` is integral, so never here).
+    Float(u64),
+    Complex(u64, u64),
+    Tuple(Vec<Key>),
+}
+
+impl Key {
+    /// `None` for what is equal to nothing, itself included (a NaN).
+    fn of(p: &Py) -> Option<Key> {
+        let int = |i: BigInt| match i64::try_from(&i) {
+            Ok(n) => Key::I64(n),
+            Err(_) => Key::Int(i),
+        };
+        let real = |f: f64| -> Option<Key> {
+            if f.is_nan() {
+                None
+            } else if f.is_finite() && f.fract() == 0.0 {
+                BigInt::from_f64(f).map(int)
+            } else {
+                Some(Key::Float(f.to_bits()))
             }
-            (Some(N::F(ar, ai)), Some(N::F(br, bi))) => ar == br && ai == bi,
-            _ => false,
-        },
+        };
+        Some(match p {
+            Py::None => Key::None,
+            Py::Ellipsis => Key::Ellipsis,
+            Py::Str(s) => Key::Str(s.clone()),
+            Py::Bytes(b) => Key::Bytes(b.clone()),
+            Py::Bool(b) => Key::I64(i64::from(*b)),
+            Py::Int(i) => match i64::try_from(i) {
+                Ok(n) => Key::I64(n),
+                Err(_) => Key::Int(i.clone()),
+            },
+            Py::Float(f) => real(*f)?,
+            Py::Complex(re, im) if *im == 0.0 => real(*re)?,
+            Py::Complex(re, im) => {
+                if re.is_nan() || im.is_nan() {
+                    return None;
+                }
+                let zero = |f: f64| if f == 0.0 { 0u64 } else { f.to_bits() };
+                Key::Complex(zero(*re), zero(*im))
+            }
+            Py::Tuple(v) => Key::Tuple(v.iter().map(Key::of).collect::<Option<_>>()?),
+            Py::List(_) | Py::Set(_) | Py::Dict(_) => return None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(s: &str) -> Result<Value, LiteralError> {
+        parse_ini_value(s)
+    }
+
+    #[test]
+    fn chains_of_signs_are_counted_not_nested() {
+        // Python keeps these as text (ValueError), up to its parser's limit.
+        let chain = format!("{}1", "-".repeat(900));
+        assert_eq!(v(&chain), Ok(Value::Str(chain.clone())));
+        assert_eq!(v("-1"), Ok(Value::Int((-1).into())));
+        assert_eq!(v("--1"), Ok(Value::Str("--1".into())));
+        for long in [
+            format!("{}1", "-".repeat(100_000)),
+            format!("{}1", "+-".repeat(50_000)),
+            format!("1{}", "+1".repeat(100_000)),
+            format!("[{}1]", "-".repeat(100_000)),
+        ] {
+            assert_eq!(v(&long), Err(LiteralError::TooDeep));
+        }
+    }
+
+    #[test]
+    fn brackets_nest_as_deep_as_python_allows() {
+        let ok = format!("{}{}", "[".repeat(200), "]".repeat(200));
+        assert!(matches!(v(&ok), Ok(Value::List(_))));
+        let too_deep = format!("{}{}", "[".repeat(201), "]".repeat(201));
+        assert_eq!(v(&too_deep), Ok(Value::Str(too_deep.clone())));
+    }
+
+    #[test]
+    fn sets_and_dicts_deduplicate_by_hash() {
+        // Quadratic deduplication would take minutes here; hashing takes well under a second.
+        let n = 50_000;
+        let set = format!(
+            "{{{}}}",
+            (0..n)
+                .map(|i| (i % 1000).to_string())
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        let started = std::time::Instant::now();
+        let Ok(Value::List(items)) = v(&set) else {
+            panic!("not a set")
+        };
+        assert_eq!(items.len(), 1000);
+        assert!(started.elapsed().as_secs() < 15, "{:?}", started.elapsed());
+        assert_eq!(
+            v("{1, 1.0, True, (1+0j), -0.0, 0, 0.5, 'a', b'a', (1, 2), (1.0, 2)}"),
+            Ok(Value::List(vec![
+                Value::Int(1.into()),
+                Value::Float(-0.0),
+                Value::Float(0.5),
+                Value::Str("a".into()),
+                Value::Str("a".into()),
+                Value::List(vec![Value::Int(1.into()), Value::Int(2.into())]),
+            ]))
+        );
+        assert_eq!(
+            v("{1: 'a', True: 'b', 1.0: 'c', 2: 'd'}"),
+            Ok(Value::Dict(vec![
+                (Value::Int(1.into()), Value::Str("c".into())),
+                (Value::Int(2.into()), Value::Str("d".into())),
+            ]))
+        );
+    }
+
+    #[test]
+    fn conversion_stops_at_the_first_error_in_python_order() {
+        // A container under a sign is never converted: ValueError, not TypeError.
+        assert_eq!(v("-[1, {[]}]"), Ok(Value::Str("-[1, {[]}]".into())));
+        assert_eq!(v("[x, {[1]}]"), Ok(Value::Str("[x, {[1]}]".into())));
+        assert_eq!(v("[{[1]}, x]"), Err(LiteralError::Unhashable("list")));
+        // A syntax error anywhere wins over an evaluation error before it.
+        assert_eq!(v("[{[1]}, )"), Ok(Value::Str("[{[1]}, )".into())));
+    }
+
+    #[test]
+    fn memory_is_budgeted() {
+        let big = format!("[{}]", "0,".repeat(100_000));
+        let mut small = Budget::new(1 << 20);
+        assert_eq!(
+            parse_ini_value_within(&big, &mut small),
+            Err(LiteralError::TooLarge)
+        );
+        assert!(parse_ini_value(&big).is_ok());
     }
 }

@@ -4,9 +4,11 @@
 //! Readers: [`ini`] (Ansible's INI format, exactly as `ansible.plugins.inventory.ini` reads it) and
 //! [`json`] (what `ansible-inventory --list` prints, or groups + hostvars handed over by a plugin).
 
+pub mod graph;
 pub mod hostpat;
 pub mod ini;
 pub mod json;
+pub mod limits;
 pub mod list;
 pub mod literal;
 pub mod shlex;
@@ -84,6 +86,9 @@ pub struct Inventory {
     /// Always holds `all` and `ungrouped`, like Ansible's inventory.
     pub groups: IndexMap<String, Group>,
     pub hosts: IndexMap<String, Host>,
+    /// The group graph, computed once (depths, merge order, each host's groups).
+    #[doc(hidden)]
+    pub index: graph::GraphIndex,
 }
 
 /// Why an inventory could not be loaded: unreadable input (exit 2) differs from a file Ansible
@@ -96,6 +101,24 @@ pub enum LoadError {
     Invalid(Vec<Diagnostic>),
 }
 
+/// The bytes of `path`, refused past [`limits::MAX_INPUT_BYTES`] (read no further: a device
+/// such as `/dev/zero` is not read to the end).
+pub fn read_limited(path: &std::path::Path) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let mut bytes = Vec::new();
+    file.take(limits::MAX_INPUT_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| e.to_string())?;
+    if bytes.len() as u64 > limits::MAX_INPUT_BYTES {
+        return Err(format!(
+            "larger than {} MiB, metis-deploy's limit for an inventory (see the README's Robustness section)",
+            limits::MAX_INPUT_BYTES >> 20
+        ));
+    }
+    Ok(bytes)
+}
+
 impl Inventory {
     /// Reads an inventory file: Ansible INI, or (`from_json`) the JSON of `ansible-inventory --list`.
     pub fn load(path: &std::path::Path, from_json: bool) -> Result<Inventory, LoadError> {
@@ -103,7 +126,7 @@ impl Inventory {
             path: path.display().to_string(),
             reason,
         };
-        let bytes = std::fs::read(path).map_err(|e| unreadable(e.to_string()))?;
+        let bytes = read_limited(path).map_err(unreadable)?;
         let text = String::from_utf8(bytes).map_err(|e| {
             unreadable(format!(
                 "not UTF-8 text (invalid byte at offset {})",
@@ -168,55 +191,6 @@ impl Inventory {
         out
     }
 
-    /// Every group a host belongs to, directly or through children, plus `all`.
-    fn host_groups(&self, host: &str) -> Vec<&Group> {
-        let mut out = Vec::new();
-        let mut seen = std::collections::HashSet::new();
-        let mut stack: Vec<&str> = match self.hosts.get(host) {
-            Some(h) => h.groups.iter().map(String::as_str).collect(),
-            None => return out,
-        };
-        stack.push("all");
-        while let Some(n) = stack.pop() {
-            if let Some(g) = self.groups.get(n) {
-                if seen.insert(n) {
-                    out.push(g);
-                    stack.extend(g.parents.iter().map(String::as_str));
-                }
-            }
-        }
-        out
-    }
-
-    /// Depth of a group below `all` (Ansible's `Group.depth`: longest path from `all`).
-    pub fn group_depth(&self, name: &str) -> usize {
-        fn depth(inv: &Inventory, name: &str, guard: usize) -> usize {
-            if guard == 0 || name == "all" {
-                return 0;
-            }
-            match inv.groups.get(name) {
-                Some(g) if !g.parents.is_empty() => g
-                    .parents
-                    .iter()
-                    .map(|p| depth(inv, p, guard - 1) + 1)
-                    .max()
-                    .unwrap_or(0),
-                // A group without parents hangs under `all`.
-                _ => 1,
-            }
-        }
-        depth(self, name, self.groups.len() + 1)
-    }
-
-    /// The host's groups in the order Ansible merges their variables: by depth, then name
-    /// then priority, then name (`ansible.inventory.helpers.sort_groups`).
-    fn groups_in_precedence_order(&self, host: &str) -> Vec<&Group> {
-        let mut groups = self.host_groups(host);
-        groups
-            .sort_by_cached_key(|g| (self.group_depth(&g.name), g.priority.unwrap_or(1), &g.name));
-        groups
-    }
-
     /// One variable of a host as Ansible resolves it: host vars over group vars, deeper and
     /// later-named groups over shallower ones. Borrowed, never copied: lookups stay linear.
     pub fn host_var(&self, host: &str, key: &str) -> Option<&Var> {
@@ -224,7 +198,6 @@ impl Inventory {
             return Some(v);
         }
         self.groups_in_precedence_order(host)
-            .into_iter()
             .rev()
             .find_map(|g| g.vars.get(key))
     }

@@ -264,7 +264,8 @@ fn host_ref(v: &mut Vars<'_>, name: &str) -> Option<HostRef> {
 
 fn read_organization(v: &mut Vars<'_>) -> Option<Organization> {
     let topo = read_topology(v);
-    let mut refs: BTreeMap<&str, Option<HostRef>> = BTreeMap::new();
+    let mut refs: std::collections::HashMap<&str, Option<HostRef>> =
+        std::collections::HashMap::new();
     for g in Group::ALL {
         for h in topo.hosts(g) {
             if !refs.contains_key(h) {
@@ -775,6 +776,8 @@ fn check_unquotable(v: &mut Vars<'_>, everyone: &[&str], admin: &[&str]) {
             .all(|c| c.is_ascii_alphanumeric() || ".-_*".contains(c))
     };
     let spring = |s: &str| !s.contains("${");
+    // nginx expands `$` even in quotes; `;`, braces and line breaks end or open a directive.
+    let nginx = |s: &str| !s.chars().any(|c| "${};".contains(c) || c.is_control());
     const SPRING: &str = "free of `${`, which Spring would expand as a placeholder";
     type Rule<'r> = (&'r str, &'r [&'r str], &'r dyn Fn(&str) -> bool, &'r str);
     let mut rules: Vec<Rule<'_>> = vec![
@@ -791,6 +794,19 @@ fn check_unquotable(v: &mut Vars<'_>, everyone: &[&str], admin: &[&str]) {
             "a host name: letters, digits and . - _ * only",
         ),
     ];
+    for key in [
+        var::ADMIN_SSL_CERTIFICATE,
+        var::ADMIN_SSL_CERTIFICATE_KEY,
+        var::ADMIN_SSL_PROTOCOLS,
+        var::ADMIN_SSL_CIPHERS,
+    ] {
+        rules.push((
+            key.name,
+            admin,
+            &nginx,
+            "free of `$`, `;`, `{`, `}` and line breaks (it is written into the nginx site, where nginx would expand or end it)",
+        ));
+    }
     for key in [
         var::ADMIN_PASSWORD,
         var::ADMIN_USER,
@@ -812,7 +828,10 @@ fn check_unquotable(v: &mut Vars<'_>, everyone: &[&str], admin: &[&str]) {
         let shown = if crate::secrets::is_secret_name(key) {
             String::new()
         } else {
-            format!(" ('{}')", var.value.to_python_str())
+            format!(
+                " ({})",
+                crate::secrets::quote_text(&var.value.to_python_str())
+            )
         };
         let d = Diagnostic::error(
             Code::InvalidValue,
@@ -830,12 +849,18 @@ const SYSTEM_DIRS: &[&str] = &[
     "/sys", "/usr",
 ];
 
-/// What is wrong with a `deploy_dir`, if anything.
+/// What is wrong with a `deploy_dir`, if anything. Checked as the system resolves it: `//etc`,
+/// `/./usr/lib` and `/etc/.` are system directories too.
 fn deploy_dir_problem(dir: &str) -> Option<&'static str> {
     if !dir.starts_with('/') {
         return Some("an absolute path");
     }
-    let dir = dir.trim_end_matches('/');
+    let parts: Vec<&str> = dir
+        .split('/')
+        .filter(|c| !c.is_empty() && *c != ".")
+        .collect();
+    let normal = format!("/{}", parts.join("/"));
+    let dir = normal.trim_end_matches('/');
     let inside = |sys: &&str| dir == *sys || dir.starts_with(&format!("{sys}/"));
     if dir.is_empty() || dir.split('/').any(|c| c == "..") || SYSTEM_DIRS.iter().any(inside) {
         return Some("a directory of its own, not / or a system directory (its files are handed to the service user)");
@@ -860,11 +885,17 @@ mod tests {
         for bad in [
             "/",
             "//",
+            "/./",
             "opt/metis",
             "/etc",
             "/etc/metis",
             "/usr/local/metis",
             "/opt/../etc",
+            "//etc",
+            "/./usr/lib",
+            "/etc/.",
+            "/etc/./",
+            "/usr//lib",
         ] {
             assert!(deploy_dir_problem(bad).is_some(), "{bad}");
         }

@@ -44,6 +44,10 @@ impl<'a> Vars<'a> {
     /// resolves them when a play templates a config on those hosts.
     pub fn lookup(&self, hosts: &[&str], key: &str) -> Option<&'a Var> {
         let inv: &'a Inventory = self.inv;
+        // A variable set nowhere is not looked for on every host of a large organisation.
+        if !inv.defines(key) {
+            return None;
+        }
         hosts
             .iter()
             .find_map(|h| inv.host_var(h, key))
@@ -51,7 +55,12 @@ impl<'a> Vars<'a> {
     }
 
     fn invalid(&mut self, code: Code, key: &str, var: &Var, expected: &str, hint: String) {
-        let found = describe(&var.value);
+        // A secret's value is never shown, only its type.
+        let found = if crate::secrets::is_secret_name(key) {
+            format!("a {}", var.value.type_name())
+        } else {
+            describe(&var.value)
+        };
         self.push(
             Diagnostic::error(code, format!("`{key}` must be {expected}, found {found}"))
                 .at(var.span.as_ref())
@@ -318,10 +327,7 @@ impl<'a> Vars<'a> {
 /// "str '8500'", "int 3", "list of 2" — what a value is, for messages.
 pub fn describe(v: &Value) -> String {
     match v {
-        Value::Str(s) if s.chars().count() > 40 => {
-            format!("str '{}...'", s.chars().take(40).collect::<String>())
-        }
-        Value::Str(s) => format!("str '{s}'"),
+        Value::Str(s) => format!("str '{}'", crate::diag::shorten(s, 40)),
         Value::List(items) | Value::Tuple(items) | Value::Set(items) => {
             format!(
                 "{} of {} item{}",

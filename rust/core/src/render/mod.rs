@@ -144,6 +144,31 @@ pub fn render_all(org: &Organization) -> Vec<RenderedFile> {
     out
 }
 
+/// Every file of every host, as [`render_all`] (same files, same order), handed to `each` one
+/// host at a time as soon as that host is rendered: only one host's files are in memory.
+pub fn render_each<E>(
+    org: &Organization,
+    mut each: impl FnMut(Vec<RenderedFile>) -> Result<(), E>,
+) -> Result<(), E> {
+    let mut by_host: std::collections::HashMap<&str, Vec<Instance<'_>>> =
+        std::collections::HashMap::new();
+    for inst in org.instances() {
+        if org.is_enabled(inst.service.group()) {
+            by_host
+                .entry(inst.host.name.as_str())
+                .or_default()
+                .push(inst);
+        }
+    }
+    for host in org.hosts() {
+        let Some(instances) = by_host.remove(host.name.as_str()) else {
+            continue;
+        };
+        each(render_instances(org, &instances))?;
+    }
+    Ok(())
+}
+
 /// Whether services get systemd units (`service_manager` auto or systemd).
 pub fn wants_units(org: &Organization) -> bool {
     org.settings.service_manager != ServiceManager::Process

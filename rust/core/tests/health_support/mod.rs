@@ -98,19 +98,31 @@ pub fn http_server_at(
     })
 }
 
-/// Answers the HTTP/2 preface with a SETTINGS frame (MAX_CONCURRENT_STREAMS = 100), like a
-/// gRPC server.
+/// Answers the HTTP/2 preface with a SETTINGS frame (MAX_CONCURRENT_STREAMS = 100) and
+/// acknowledges the client's SETTINGS, like a gRPC server.
 pub fn h2_server(ip: Ipv4Addr) -> SocketAddr {
     h2_server_at(ip, 0)
 }
 
+/// The SETTINGS frame and the acknowledgement a gRPC server sends.
+pub const H2_SETTINGS_AND_ACK: &[u8] = &[
+    0, 0, 6, 4, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 100, // SETTINGS: MAX_CONCURRENT_STREAMS = 100
+    0, 0, 0, 4, 1, 0, 0, 0, 0, // SETTINGS ACK
+];
+
 pub fn h2_server_at(ip: Ipv4Addr, port: u16) -> SocketAddr {
-    serve(ip, port, |mut s| {
+    h2_answering(ip, port, H2_SETTINGS_AND_ACK)
+}
+
+/// Reads the HTTP/2 preface and the client's SETTINGS, answers `frames` and keeps the
+/// connection open a moment.
+pub fn h2_answering(ip: Ipv4Addr, port: u16, frames: &'static [u8]) -> SocketAddr {
+    serve(ip, port, move |mut s| {
         let mut buf = vec![0u8; 24 + 9];
         if s.read_exact(&mut buf).is_err() || !buf.starts_with(b"PRI * HTTP/2.0") {
             return;
         }
-        let _ = s.write_all(&[0, 0, 6, 4, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 100]);
+        let _ = s.write_all(frames);
         thread::sleep(Duration::from_millis(500));
     })
 }
