@@ -221,59 +221,107 @@ pub fn shorten(text: &str, max: usize) -> String {
 /// Longest source excerpt shown, in characters: a window around the column.
 const EXCERPT: usize = 120;
 
-/// The part of a (masked) source line shown under a diagnostic, and the caret's offset in it.
-fn excerpt(line: &str, column: u32) -> (String, usize) {
-    let count = line.chars().count();
-    let col = (column.saturating_sub(1) as usize).min(count);
-    let (from, to) = if count <= EXCERPT {
-        (0, count)
-    } else {
-        let from = col.saturating_sub(EXCERPT / 2).min(count - EXCERPT);
-        (from, from + EXCERPT)
-    };
-    let mut shown = String::new();
-    let mut caret = 0;
-    if from > 0 {
-        shown.push('…');
-        caret += 1;
-    }
-    for (i, c) in line.chars().enumerate().skip(from).take(to - from) {
-        let text: String = match c {
-            '\t' => "    ".into(),
-            c if c.is_control() => format!("\\u{{{:x}}}", c as u32),
-            c => c.to_string(),
-        };
-        if i < col {
-            caret += text.chars().count();
+/// How a piece of a source line is shown: tabs as 4 spaces, control characters escaped.
+fn shown_chars(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\t' => out.push_str("    "),
+            c if c.is_control() => {
+                let _ = fmt::Write::write_fmt(&mut out, format_args!("\\u{{{:x}}}", c as u32));
+            }
+            c => out.push(c),
         }
-        shown.push_str(&text);
     }
-    if to < count {
-        shown.push('…');
+    out
+}
+
+/// The parts of a (masked) source line shown under the diagnostics pointing at `columns`, and
+/// the caret's offset in each: one pass over the line, however long it is and however many
+/// diagnostics point into it.
+fn excerpts(line: &str, columns: &std::collections::BTreeSet<u32>) -> Vec<(u32, String, usize)> {
+    let count = line.chars().count();
+    let windows: Vec<(u32, usize, usize, usize)> = columns
+        .iter()
+        .map(|&column| {
+            let col = (column.saturating_sub(1) as usize).min(count);
+            let (from, to) = if count <= EXCERPT {
+                (0, count)
+            } else {
+                let from = col.saturating_sub(EXCERPT / 2).min(count - EXCERPT);
+                (from, from + EXCERPT)
+            };
+            (column, col, from, to)
+        })
+        .collect();
+    // Byte offsets of the characters the windows start, end and point at.
+    let mut need: Vec<usize> = windows
+        .iter()
+        .flat_map(|&(_, col, from, to)| [col, from, to])
+        .collect();
+    need.sort_unstable();
+    need.dedup();
+    let mut at: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
+    let mut next = need.iter().copied().peekable();
+    for (i, (b, _)) in line.char_indices().enumerate() {
+        while next.peek() == Some(&i) {
+            at.insert(i, b);
+            next.next();
+        }
+        if next.peek().is_none() {
+            break;
+        }
     }
-    (shown, caret)
+    let byte = |i: usize| at.get(&i).copied().unwrap_or(line.len());
+    windows
+        .into_iter()
+        .map(|(column, col, from, to)| {
+            let mut shown = String::new();
+            let mut caret = 0;
+            if from > 0 {
+                shown.push('…');
+                caret += 1;
+            }
+            caret += shown_chars(&line[byte(from)..byte(col)]).chars().count();
+            shown.push_str(&shown_chars(&line[byte(from)..byte(to)]));
+            if to < count {
+                shown.push('…');
+            }
+            (column, shown, caret)
+        })
+        .collect()
 }
 
 /// Renders diagnostics the way rustc does: `error[code]: message`, the location, the source line
 /// with a caret, and the hint. `source` gives the text of a file by name, when it is known.
 /// Source lines are shown with secret values masked and shortened around the column; each file
-/// is read once, however many diagnostics point into it.
+/// and each line is read once, however many diagnostics point into it.
 pub fn render_text<'a>(diags: &[Diagnostic], source: impl Fn(&str) -> Option<&'a str>) -> String {
     use fmt::Write;
-    use std::collections::{BTreeSet, HashMap};
-    let mut wanted: HashMap<&str, BTreeSet<u32>> = HashMap::new();
+    use std::collections::{BTreeMap, BTreeSet, HashMap};
+    let mut wanted: HashMap<&str, BTreeMap<u32, BTreeSet<u32>>> = HashMap::new();
     for sp in diags.iter().filter_map(|d| d.span.as_ref()) {
-        wanted.entry(&sp.file).or_default().insert(sp.line);
+        wanted
+            .entry(&sp.file)
+            .or_default()
+            .entry(sp.line)
+            .or_default()
+            .insert(sp.column);
     }
-    let mut lines: HashMap<(&str, u32), String> = HashMap::new();
-    for (file, numbers) in &wanted {
+    let mut shown: HashMap<(&str, u32, u32), (String, usize)> = HashMap::new();
+    for (file, lines) in &wanted {
         let Some(text) = source(file) else { continue };
-        let mut numbers = numbers.iter().peekable();
+        let mut numbers = lines.iter().peekable();
         // Lines as the reader counts them.
         for (i, l) in crate::inventory::ini::py_lines(text).enumerate() {
-            let Some(&&n) = numbers.peek() else { break };
+            let Some(&(&n, columns)) = numbers.peek() else {
+                break;
+            };
             if (i + 1) as u64 == u64::from(n) {
-                lines.insert((file, n), crate::secrets::mask_line(l));
+                let masked = crate::secrets::mask_line(l);
+                for (column, text, caret) in excerpts(&masked, columns) {
+                    shown.insert((file, n, column), (text, caret));
+                }
                 numbers.next();
             }
         }
@@ -291,11 +339,10 @@ pub fn render_text<'a>(diags: &[Diagnostic], source: impl Fn(&str) -> Option<&'a
             let gutter = sp.line.to_string().len();
             let pad = " ".repeat(gutter);
             let _ = writeln!(out, "{pad}--> {}", printable(&sp.to_string()));
-            if let Some(text) = lines.get(&(&*sp.file, sp.line)) {
-                let (shown, caret_at) = excerpt(text, sp.column);
+            if let Some((text, caret_at)) = shown.get(&(&*sp.file, sp.line, sp.column)) {
                 let _ = writeln!(out, "{pad} |");
-                let _ = writeln!(out, "{} | {shown}", sp.line);
-                let _ = writeln!(out, "{pad} | {}^", " ".repeat(caret_at));
+                let _ = writeln!(out, "{} | {text}", sp.line);
+                let _ = writeln!(out, "{pad} | {}^", " ".repeat(*caret_at));
             }
             if let Some(h) = &d.hint {
                 let _ = writeln!(out, "{pad} = hint: {}", printable(h));
@@ -315,6 +362,11 @@ pub fn render_text<'a>(diags: &[Diagnostic], source: impl Fn(&str) -> Option<&'a
 mod tests {
     use super::*;
 
+    fn excerpt(line: &str, column: u32) -> (String, usize) {
+        let (_, text, caret) = excerpts(line, &[column].into_iter().collect()).remove(0);
+        (text, caret)
+    }
+
     #[test]
     fn long_lines_are_shown_around_the_column() {
         let line = format!("{}X{}", "a".repeat(5000), "b".repeat(5000));
@@ -323,6 +375,19 @@ mod tests {
         assert_eq!(shown.chars().nth(caret), Some('X'));
         let (shown, caret) = excerpt("\tk = v", 2);
         assert_eq!((shown.as_str(), caret), ("    k = v", 4));
+        assert_eq!(excerpt("abc", 9), ("abc".to_string(), 3));
+        // Many diagnostics on one long line: each shown around its own column, in one pass.
+        let long: String = (0..200_000)
+            .map(|i| if i % 1000 == 0 { 'X' } else { 'a' })
+            .collect();
+        let columns = (0..200).map(|i| i * 1000 + 1).collect();
+        let started = std::time::Instant::now();
+        let all = excerpts(&long, &columns);
+        assert_eq!(all.len(), 200);
+        for (_, text, caret) in &all {
+            assert_eq!(text.chars().nth(*caret), Some('X'));
+        }
+        assert!(started.elapsed().as_secs() < 5);
     }
 
     #[test]
