@@ -3,63 +3,11 @@
 # deployed into three pretend hosts with systemd, with the stand-in artifact bundle. Needs root.
 # Every command aimed at the lab runs inside its namespace (`metis-deploy lab exec`).
 set -uo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/../.." && pwd)
-cd "$repo"
-bin=${METIS_DEPLOY:-$repo/target/debug/metis-deploy}
-[ -x "$bin" ] || cargo build -q -p metis-deploy
-work=${E2E_WORK:-$(mktemp -d /tmp/metis-e2e.XXXXXX)}
-labdir=${METIS_LAB_DIR:-/var/lib/metis-lab}
-mkdir -p "$work/logs"
-set -a; . tests/fixtures/sandbox-secrets.env; set +a
-secrets=("$METIS_MYSQL_ROOT_PASSWORD" "$METIS_ADMIN_DB_PASSWORD" "$METIS_PINATA_TOKEN")
-export ANSIBLE_NOCOLOR=1 ANSIBLE_RETRY_FILES_ENABLED=0 ANSIBLE_FORCE_COLOR=0 ANSIBLE_DEPRECATION_WARNINGS=0 \
-  ANSIBLE_LOCAL_TEMP="$work/ansible-tmp" ANSIBLE_CALLBACK_RESULT_FORMAT=yaml ANSIBLE_PYTHON_INTERPRETER=auto_silent ANSIBLE_PIPELINING=True
-passed=0 failed=0 failures=()
-pass() { echo "PASS $1"; passed=$((passed + 1)); }
-fail() { echo "FAIL $1"; failed=$((failed + 1)); failures+=("$1"); }
-lab() { "$bin" lab "$@" --dir "$labdir"; }
-lx() { "$bin" lab exec --dir "$labdir" -- "$@"; }
-# on HOST 'COMMAND': runs a shell command line on a lab host as deploy (ssh joins its words).
-on() { "$bin" lab ssh --dir "$labdir" "$1" -- "$2" </dev/null; }
-# has_secret: reads text on stdin; true when it holds one of the secrets (matched here, on the
-# controller: a secret never goes on a command line of a host, where sudo would log it).
-has_secret() { local args=() s; for s in "${secrets[@]}"; do args+=(-e "$s"); done; grep -qF "${args[@]}"; }
-t0=$(date +%s)
-timings=()
-# play NAME INVENTORY PLAYBOOK [ARGS...]: runs a playbook in the lab, output in logs/NAME.log.
-play() {
-  local name=$1 inv=$2 pb=$3; shift 3
-  local start=$(date +%s%N)
-  lx ansible-playbook -i "$inv" "playbooks/$pb.yml" "$@" >"$work/logs/$name.log" 2>&1
-  local rc=$?
-  timings+=("$(printf '%-22s %6.1f s' "$name" "$(( ($(date +%s%N) - start) / 1000000 ))e-3")")
-  return $rc
-}
-changed_total() { # sum of changed= in the PLAY RECAP of a log
-  awk '/PLAY RECAP/{r=1} r && /changed=/{for(i=1;i<=NF;i++) if($i ~ /^changed=/){split($i,a,"="); s+=a[2]}} END{print s+0}' "$1"
-}
-no_secret_in() { # files...
-  local f s
-  for f in "$@"; do for s in "${secrets[@]}"; do
-    if grep -qF -- "$s" "$f" 2>/dev/null; then echo "    secret found in $f"; return 1; fi
-  done; done
-  return 0
-}
-expect_ok() { # name, command...
-  local name=$1; shift
-  if "$@"; then pass "$name"; else fail "$name"; fi
-}
-show_tail() { tail -n "${2:-40}" "$1" | sed 's/^/    /'; }
-
-cleanup_lab() { lab down >/dev/null 2>&1 || true; }
-trap cleanup_lab EXIT
-
+. "$(dirname "$0")/lib.sh"
 echo "== e2e: building the stand-in bundle"
-tests/standins/build "$work/bundle" >"$work/logs/bundle.log" 2>&1 || { show_tail "$work/logs/bundle.log"; exit 1; }
-
+build_bundle
 echo "== e2e: lab up (3 hosts)"
-lab up --hosts 3 >"$work/logs/lab-up.log" 2>&1 || { show_tail "$work/logs/lab-up.log"; exit 1; }
+lab_up --hosts 3
 
 cp inventory.ini "$work/inventory.ini"
 inv=$work/inventory.ini
@@ -232,7 +180,4 @@ elif grep -q "admin.jar: corrupt: SHA256SUMS says $want, the file has $got" "$wo
   pass "a corrupt bundle file: local_prepare stops naming it and both checksums, keeps nothing"
 else fail "a corrupt bundle file is named with both checksums"; show_tail "$work/logs/corrupt.log"; fi
 
-echo
-echo "== e2e timings"; printf '  %s\n' "${timings[@]}"
-echo "e2e: $passed passed, $failed failed ($(( $(date +%s) - t0 )) s)"
-[ "$failed" = 0 ]
+finish e2e
