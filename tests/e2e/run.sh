@@ -93,7 +93,7 @@ if play port-change "$work/changed.ini" deploy && play port-change-start "$work/
     pass "one fighter's port changed: only that fighter restarted"
   else fail "one fighter's port changed: only that fighter restarted"; echo "$diff_lines" | sed 's/^/    /'; fi
 else fail "deploy after a port change"; show_tail "$work/logs/port-change.log"; fi
-play port-back "$inv" deploy >/dev/null && play port-back-start "$inv" start >/dev/null || { fail "port change reverted"; show_tail "$work/logs/port-back.log"; }
+play port-back "$inv" deploy --tags data >/dev/null && play port-back-start "$inv" start --tags data >/dev/null || { fail "port change reverted"; show_tail "$work/logs/port-back.log"; }
 
 # ---- stop: every port closed; start again: healthy
 ports_closed() {
@@ -126,12 +126,13 @@ cp -r "$work/bundle" "$broken"
 printf '#!/bin/sh\necho "stand-in carrier (broken on purpose by the e2e test): fatal: cannot start" >&2\nexit 1\n' >"$broken/carrier"
 echo "0.0.0-broken-carrier" >"$broken/VERSION"
 (cd "$broken" && grep -v '  VERSION$' SHA256SUMS | grep -v '  carrier$' >SHA256SUMS.new && sha256sum carrier VERSION >>SHA256SUMS.new && mv SHA256SUMS.new SHA256SUMS)
-play broken-prepare "$inv" local_prepare -e "offline_bundle=$broken" && play broken-deploy "$inv" deploy
+# Only the carrier changed: its tag deploys it alone (the full deploy is proven above).
+play broken-prepare "$inv" local_prepare -e "offline_bundle=$broken" && play broken-deploy "$inv" deploy --tags carrier
 if play broken-start "$inv" start -e '{"start_timeout": 30}'; then fail "a carrier that exits at start stops start"
 elif grep -q "broken on purpose" "$work/logs/broken-start.log" && grep -q "198.51.100.12" "$work/logs/broken-start.log"; then
   pass "a carrier that exits at start: start stops, naming the host and showing the carrier's log"
 else fail "a carrier that exits at start: its log is shown"; show_tail "$work/logs/broken-start.log"; fi
-play good-prepare "$inv" local_prepare -e "offline_bundle=$work/bundle" && play good-deploy "$inv" deploy && play good-start "$inv" start \
+play good-prepare "$inv" local_prepare -e "offline_bundle=$work/bundle" && play good-deploy "$inv" deploy --tags carrier && play good-start "$inv" start \
   && pass "back to the good bundle: deploy and start" || { fail "back to the good bundle"; show_tail "$work/logs/good-start.log"; }
 
 # ---- cleanup: refused without the right name, then removes and keeps backups
