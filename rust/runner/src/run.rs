@@ -192,7 +192,7 @@ async fn execute_async(settings: &Settings, req: &Request) -> Result<Report, Run
         dir.display()
     ));
     let mut outcome = Outcome::Succeeded;
-    for i in 0..count {
+    for (i, step_vars) in vars.iter().enumerate() {
         let skip = match req.only {
             Some(only) if only != i => Some(format!("--only {}", op.steps[only].playbook)),
             Some(_) => None,
@@ -221,7 +221,7 @@ async fn execute_async(settings: &Settings, req: &Request) -> Result<Report, Run
             settings,
             &dir,
             &mut state.steps[i],
-            &vars[i],
+            step_vars,
             &mut interrupts,
             &mut ui,
         )
