@@ -1,5 +1,7 @@
 # Copyright: metis-deploy contributors
-# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+# Apache License 2.0 or, at your option, GNU General Public License v3.0+
+# SPDX-License-Identifier: Apache-2.0 OR GPL-3.0-or-later
+# (see https://www.apache.org/licenses/LICENSE-2.0 and https://www.gnu.org/licenses/gpl-3.0.txt)
 """Notification callback metis.node.events: a JSON line per playbook event, for metis-deploy's runner."""
 
 from __future__ import annotations
@@ -15,10 +17,11 @@ description:
     final per-host counts.
   - A failed or unreachable result carries its message, unless the task is C(no_log). Task
     arguments and results are never written.
-  - A notification callback: the stdout callback (the human log) is unchanged.
+  - A notification callback, so the stdout callback (the human log) is unchanged.
   - Does nothing when O(path) is not set.
-version_added: 0.1.0
-author: metis-deploy contributors
+version_added: 0.2.0
+author:
+  - metis-deploy contributors (@metis-deploy)
 requirements:
   - enabled with ANSIBLE_CALLBACKS_ENABLED=metis.node.events
 options:
