@@ -21,6 +21,7 @@ pub struct Ui {
     tty: bool,
     hosts_total: usize,
     bar: Option<ProgressBar>,
+    prefix: String,
     step: String,
     done: BTreeSet<String>,
 }
@@ -34,6 +35,7 @@ impl Ui {
             tty,
             hosts_total,
             bar: None,
+            prefix: String::new(),
             step: String::new(),
             done: BTreeSet::new(),
         }
@@ -62,6 +64,7 @@ impl Ui {
             return;
         }
         let prefix = format!("[{}/{count}] {name}", index + 1);
+        self.prefix.clone_from(&prefix);
         if self.tty {
             let bar = ProgressBar::with_draw_target(
                 Some(self.hosts_total as u64),
@@ -147,8 +150,9 @@ impl Ui {
         };
         match self.bar.take() {
             Some(bar) => {
-                bar.set_position(self.hosts_total as u64);
-                bar.finish_with_message(text);
+                // The finished step stays as a plain line; the next step's bar goes below it.
+                bar.finish_and_clear();
+                eprintln!("  {:<22} {text}", self.prefix);
             }
             None if self.verbosity > Verbosity::Quiet => {
                 eprintln!("[{}] {text}", rec.name);
