@@ -466,6 +466,8 @@ pub fn status_cmd(args: StatusArgs, printer: &Printer) -> ExitStatus {
             }
         }
     };
+    // Ctrl-C during the health checks ends the command, as before the unit query.
+    metis_runner::ansible::restore_default_signals();
     let checks = health::plan(&ready.org, &Filter::default());
     let report = health::run(
         &checks,

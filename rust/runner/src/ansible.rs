@@ -90,6 +90,17 @@ impl Interrupts {
     }
 }
 
+/// SIGINT and SIGTERM back to their default action (end the process). Once [`Interrupts`] was
+/// installed its handler outlives the runtime that read it: a caller that goes on with other
+/// work after a run (the `status` health checks) calls this so that Ctrl-C still stops it.
+pub fn restore_default_signals() {
+    // SAFETY: signal(2) with SIG_DFL changes no memory of this process.
+    unsafe {
+        libc::signal(libc::SIGINT, libc::SIG_DFL);
+        libc::signal(libc::SIGTERM, libc::SIG_DFL);
+    }
+}
+
 /// Finds `name` on PATH (or takes `path` as given when it has a slash).
 pub fn find_program(name: &str) -> Option<PathBuf> {
     if name.contains('/') {
