@@ -244,7 +244,11 @@ pub fn render(status: &Status) -> String {
         .iter()
         .map(|r| {
             let health = if r.problems.is_empty() {
-                format!("ok ({} checks)", r.checks)
+                format!(
+                    "ok ({} check{})",
+                    r.checks,
+                    if r.checks == 1 { "" } else { "s" }
+                )
             } else {
                 format!("FAILED {}/{}", r.problems.len(), r.checks)
             };
