@@ -118,7 +118,7 @@ impl Ui {
                 if noteworthy || self.verbosity == Verbosity::Verbose {
                     let ignored = if r.ignored { " (ignored)" } else { "" };
                     let msg = match (&r.msg, r.is_failure()) {
-                        (Some(m), true) => format!(": {}", first_line(m)),
+                        (Some(m), true) => format!(": {}", first_lines(m, 5)),
                         _ => String::new(),
                     };
                     let text = format!(
@@ -166,6 +166,33 @@ impl Ui {
     }
 }
 
-fn first_line(text: &str) -> &str {
-    text.lines().find(|l| !l.trim().is_empty()).unwrap_or("")
+/// The first `n` non-blank lines, the following ones indented under the first.
+fn first_lines(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    let mut out = lines
+        .iter()
+        .take(n)
+        .map(|l| l.trim())
+        .collect::<Vec<_>>()
+        .join("\n      ");
+    if lines.len() > n {
+        out.push_str(&format!(
+            "\n      ... ({} more lines in the log)",
+            lines.len() - n
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn failure_messages_keep_their_first_lines() {
+        let m = "bootstrap found 1 problem(s):\n\n  198.51.100.12: port 8701/tcp is taken\n";
+        assert_eq!(
+            super::first_lines(m, 5),
+            "bootstrap found 1 problem(s):\n      198.51.100.12: port 8701/tcp is taken"
+        );
+        assert!(super::first_lines("a\nb\nc", 2).ends_with("(1 more lines in the log)"));
+    }
 }
