@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The example organisation (inventory.ini) deployed into the lab, from a fresh Debian 12 machine:
 # installs what is missing, builds metis-deploy, boots three pretend hosts with systemd
-# (metis-deploy lab up), builds the stand-in artifact bundle, then runs the lifecycle playbooks
-# local_prepare, bootstrap, deploy and start inside the lab and shows the health of every service.
+# (metis-deploy lab up), builds the stand-in artifact bundle, then deploys with one command inside
+# the lab (`metis-deploy up -y`: local_prepare, bootstrap, deploy, start, status, with a run record
+# under .metis-deploy/lab/runs/) and shows the status table of every service.
 # Run as root (the lab needs it). Safe to run again: a second run changes nothing.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -23,16 +24,13 @@ tests/standins/build .metis-deploy/demo-bundle
 # The example's test-only secrets (inventory.ini reads them from the environment).
 set -a; . tests/fixtures/sandbox-secrets.env; set +a
 export ANSIBLE_PYTHON_INTERPRETER=auto_silent ANSIBLE_PIPELINING=True
-for step in local_prepare bootstrap deploy start; do
-  echo "== ansible-playbook -i inventory.ini playbooks/$step.yml"
-  extra=()
-  [ "$step" = local_prepare ] && extra=(-e "offline_bundle=$PWD/.metis-deploy/demo-bundle")
-  "$bin" lab exec -- ansible-playbook -i inventory.ini "playbooks/$step.yml" "${extra[@]}"
-done
-echo "== the organisation's health, checked from inside the lab"
-"$bin" lab exec -- "$bin" health inventory.ini
+echo "== metis-deploy up inventory.ini (inside the lab's network namespace)"
+"$bin" lab exec -- "$bin" up inventory.ini -y -- -e "offline_bundle=$PWD/.metis-deploy/demo-bundle"
+echo "== metis-deploy status inventory.ini"
+"$bin" lab exec -- "$bin" status inventory.ini
 echo
 echo "The example organisation runs in the lab. Try:"
+echo "  $bin lab exec -- $bin runs inventory.ini"
 echo "  $bin lab ssh lab2 -- systemctl status metis-carrier"
-echo "  $bin lab exec -- ansible-playbook -i inventory.ini playbooks/stop.yml"
+echo "  $bin lab exec -- $bin down inventory.ini -y"
 echo "  $bin lab down"

@@ -57,6 +57,15 @@ pub fn report_unreadable(printer: &Printer, d: &Diagnostic) -> ExitStatus {
 }
 
 impl InventoryArgs {
+    /// The inventory at `path` (an INI file), as if given with `-i`.
+    pub fn from_path(path: PathBuf) -> InventoryArgs {
+        InventoryArgs {
+            inventory_opt: Some(path),
+            inventory: None,
+            from_json: false,
+        }
+    }
+
     /// The directory of the inventory file (the controller's state of the organisation lives
     /// next to it).
     pub fn directory(&self) -> String {

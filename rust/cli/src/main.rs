@@ -7,6 +7,7 @@ mod lab_cmd;
 mod plan_cmd;
 mod printer;
 mod render_cmd;
+mod runner_cmd;
 mod status;
 mod validate_cmd;
 mod variables_cmd;
@@ -50,6 +51,21 @@ enum Command {
     Variables(variables_cmd::Args),
     /// Pretend hosts with systemd on this machine, to rehearse a deploy (Linux, root).
     Lab(lab_cmd::Args),
+    /// Deploy and start the organisation: validate, show the plan, then local_prepare, bootstrap,
+    /// deploy, start and status, with live progress and a resumable run record.
+    Up(runner_cmd::UpArgs),
+    /// Stop every service (the stop playbook).
+    Down(runner_cmd::SimpleArgs),
+    /// Restart every service, one host at a time (the restart playbook).
+    Restart(runner_cmd::SimpleArgs),
+    /// Each service's ports, unit state, health and since when; exit 1 when a check fails.
+    Status(runner_cmd::StatusArgs),
+    /// Remove the organisation from its hosts (the cleanup playbook); asks for its name.
+    Destroy(runner_cmd::DestroyArgs),
+    /// List the past runs of up, down, restart, destroy.
+    Runs(runner_cmd::RunsArgs),
+    /// Run a failed or interrupted run again from its first unfinished step.
+    Replay(runner_cmd::ReplayArgs),
 }
 
 fn main() -> ExitCode {
@@ -79,6 +95,13 @@ fn main() -> ExitCode {
         Command::Plan(args) => plan_cmd::run(args, &printer),
         Command::Variables(args) => variables_cmd::run(args, &printer),
         Command::Lab(args) => lab_cmd::run(args),
+        Command::Up(args) => runner_cmd::up(args, &printer),
+        Command::Down(args) => runner_cmd::simple("down", args, &printer),
+        Command::Restart(args) => runner_cmd::simple("restart", args, &printer),
+        Command::Status(args) => runner_cmd::status_cmd(args, &printer),
+        Command::Destroy(args) => runner_cmd::destroy(args, &printer),
+        Command::Runs(args) => runner_cmd::runs(args, &printer),
+        Command::Replay(args) => runner_cmd::replay(args, &printer),
     };
     status.into()
 }

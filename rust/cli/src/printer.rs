@@ -28,6 +28,10 @@ impl Printer {
         Printer { verbosity, styled }
     }
 
+    pub fn verbosity(&self) -> Verbosity {
+        self.verbosity
+    }
+
     #[cfg(test)]
     pub fn plain() -> Printer {
         Printer {

@@ -1,0 +1,728 @@
+//! `metis-deploy up / down / restart / destroy / status / runs / replay`: the lifecycle
+//! playbooks as one command each, through the metis-runner crate (operations table, progress,
+//! run records). Validation and the plan come from metis-core, as for `validate` and `plan`.
+
+use crate::input::{InventoryArgs, Ready};
+use crate::printer::{Printer, Verbosity};
+use crate::status::ExitStatus;
+use metis_core::health::{self, Filter, RunOptions};
+use metis_core::inventory::templates::Need;
+use metis_core::plan::{self, HostPlan};
+use metis_runner::ops::{self, Confirm, Operation, Params};
+use metis_runner::record::{self, Outcome, StepStatus};
+use metis_runner::run::{self, Playbooks, Request, Settings};
+use metis_runner::{status, ui};
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// What every operation takes.
+#[derive(clap::Args)]
+pub struct Common {
+    /// The playbooks' directory when the inventory has no `playbooks/` next to it (default:
+    /// the installed collection's metis.node.<name>).
+    #[arg(long, value_name = "DIR")]
+    playbooks: Option<PathBuf>,
+    /// ansible-playbook to run (default: the one on PATH).
+    #[arg(long, value_name = "PATH", default_value = "ansible-playbook")]
+    ansible_bin: String,
+    /// Arguments for every ansible-playbook run, after `--` (-e, --limit, -v...).
+    #[arg(last = true, value_name = "ANSIBLE_ARGS")]
+    ansible_args: Vec<String>,
+}
+
+#[derive(clap::Args)]
+pub struct UpArgs {
+    #[command(flatten)]
+    input: InventoryArgs,
+    /// Start at this step (local_prepare, bootstrap, deploy, start, status).
+    #[arg(long, value_name = "STEP", conflicts_with = "only")]
+    from: Option<String>,
+    /// Run this step only.
+    #[arg(long, value_name = "STEP")]
+    only: Option<String>,
+    /// Do not ask for confirmation.
+    #[arg(short = 'y', long)]
+    yes: bool,
+    #[command(flatten)]
+    common: Common,
+}
+
+#[derive(clap::Args)]
+pub struct SimpleArgs {
+    #[command(flatten)]
+    input: InventoryArgs,
+    /// Do not ask for confirmation.
+    #[arg(short = 'y', long)]
+    yes: bool,
+    #[command(flatten)]
+    common: Common,
+}
+
+#[derive(clap::Args)]
+pub struct DestroyArgs {
+    #[command(flatten)]
+    input: InventoryArgs,
+    /// The organisation's name (cluster_name), instead of typing it.
+    #[arg(long, value_name = "NAME")]
+    confirm: Option<String>,
+    #[command(flatten)]
+    common: Common,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+}
+
+#[derive(clap::Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    input: InventoryArgs,
+    #[arg(long, value_enum, default_value = "table")]
+    format: Format,
+    /// Retry failing health checks until all pass or SECS seconds have passed.
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(0..=86_400))]
+    wait: Option<u64>,
+    #[command(flatten)]
+    common: Common,
+}
+
+#[derive(clap::Args)]
+pub struct RunsArgs {
+    #[command(flatten)]
+    input: InventoryArgs,
+    #[arg(long, value_enum, default_value = "table")]
+    format: Format,
+}
+
+#[derive(clap::Args)]
+pub struct ReplayArgs {
+    /// The run: its id (with -i, or from ./.metis-deploy) or its directory.
+    #[arg(value_name = "RUN")]
+    run: String,
+    /// The inventory (default: the one the run used).
+    #[arg(short = 'i', long = "inventory", value_name = "FILE")]
+    inventory: Option<PathBuf>,
+    /// Replay even though the inventory changed since the run.
+    #[arg(long)]
+    force: bool,
+    /// Do not ask for confirmation.
+    #[arg(short = 'y', long)]
+    yes: bool,
+    #[command(flatten)]
+    common: Common,
+}
+
+fn verbosity(printer: &Printer) -> ui::Verbosity {
+    match printer.verbosity() {
+        Verbosity::Quiet => ui::Verbosity::Quiet,
+        Verbosity::Normal => ui::Verbosity::Normal,
+        Verbosity::Verbose => ui::Verbosity::Verbose,
+    }
+}
+
+fn operation(name: &str) -> &'static Operation {
+    // The table holds every operation the CLI offers (a unit test checks it).
+    ops::operation(name).unwrap_or(&ops::OPERATIONS[0])
+}
+
+/// The organisation's host plans with the controller's directories filled in.
+fn located_plans(ready: &Ready, input: &InventoryArgs) -> (Vec<HostPlan>, PathBuf) {
+    let dir = input.directory();
+    let mut plans = plan::host_plans(&ready.org);
+    for p in &mut plans {
+        p.locate(&dir);
+    }
+    let mut probe = plan::idle_plan(&ready.org, "");
+    probe.locate(&dir);
+    let state_dir = PathBuf::from(probe.options.state_dir.unwrap_or(dir));
+    (plans, state_dir)
+}
+
+struct Prepared {
+    settings: Settings,
+    plans: Vec<HostPlan>,
+}
+
+/// Validates through the core, finds ansible-playbook and the playbooks of `steps`.
+fn prepare(
+    input: &InventoryArgs,
+    common: &Common,
+    printer: &Printer,
+    need: Need,
+    steps: &[&str],
+) -> Result<Prepared, ExitStatus> {
+    let ready = input.organization(printer, "running", need)?;
+    let Some(path) = input.path() else {
+        return Err(ExitStatus::Usage);
+    };
+    let inventory = std::path::absolute(path).unwrap_or_else(|_| path.clone());
+    let Some(ansible_playbook) = metis_runner::ansible::find_program(&common.ansible_bin) else {
+        printer.error(format_args!(
+            "{} not found{}: install Ansible (ansible-core) or give its path with --ansible-bin",
+            common.ansible_bin,
+            if common.ansible_bin.contains('/') {
+                ""
+            } else {
+                " on PATH"
+            }
+        ));
+        return Err(ExitStatus::Usage);
+    };
+    let playbooks = Playbooks::locate(&inventory, common.playbooks.as_deref());
+    for s in steps {
+        if let Err(e) = playbooks.check(s) {
+            printer.error(e);
+            return Err(ExitStatus::Usage);
+        }
+    }
+    let (plans, state_dir) = located_plans(&ready, input);
+    let settings = Settings {
+        inventory,
+        cluster: ready.org.cluster_name.clone(),
+        state_dir,
+        playbooks,
+        ansible_playbook,
+        ansible_args: common.ansible_args.clone(),
+        hosts_total: ready.org.hosts().len(),
+        verbosity: verbosity(printer),
+    };
+    Ok(Prepared { settings, plans })
+}
+
+/// Asks `question` on the terminal; true for y/yes.
+fn ask(question: &str) -> bool {
+    eprint!("{question} ");
+    let _ = std::io::stderr().flush();
+    let mut line = String::new();
+    match std::io::stdin().lock().read_line(&mut line) {
+        Ok(_) => matches!(line.trim().to_ascii_lowercase().as_str(), "y" | "yes"),
+        Err(_) => false,
+    }
+}
+
+fn interactive() -> bool {
+    std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
+}
+
+/// Shows the plan and asks for the operation's confirmation. `Err` when the operator said no.
+fn confirm(
+    op: &Operation,
+    prepared: &Prepared,
+    steps: &[&str],
+    yes: bool,
+    given_name: Option<&str>,
+    params: &mut Params,
+    printer: &Printer,
+) -> Result<(), ExitStatus> {
+    let cluster = &prepared.settings.cluster;
+    printer.info(metis_runner::plan_text(op, cluster, &prepared.plans, steps).trim_end());
+    match op.confirm {
+        Confirm::Never => Ok(()),
+        Confirm::Plan => {
+            if yes || !interactive() || ask(&format!("Run {} on {cluster}? [y/N]", op.name)) {
+                Ok(())
+            } else {
+                printer.error("cancelled: nothing was run");
+                Err(ExitStatus::Failure)
+            }
+        }
+        Confirm::ClusterName => {
+            let typed = match given_name {
+                Some(n) => n.to_owned(),
+                None if interactive() => {
+                    eprint!("{} removes the organisation {cluster} (data, database, deployed files) from its hosts.\nType its name to go on: ", op.name);
+                    let _ = std::io::stderr().flush();
+                    let mut line = String::new();
+                    let _ = std::io::stdin().lock().read_line(&mut line);
+                    line.trim().to_owned()
+                }
+                None => {
+                    printer.error(format_args!(
+                        "{} needs the organisation's name: nothing was removed; run again with --confirm {cluster}",
+                        op.name
+                    ));
+                    return Err(ExitStatus::Usage);
+                }
+            };
+            if typed != *cluster {
+                printer.error(format_args!(
+                    "the name `{}` is not the organisation's (`{cluster}`): nothing was removed; run again with --confirm {cluster}",
+                    metis_core::diag::printable(&typed)
+                ));
+                return Err(ExitStatus::Usage);
+            }
+            params.insert(ops::CONFIRMATION.to_owned(), typed);
+            Ok(())
+        }
+    }
+}
+
+fn finish(report: Result<run::Report, run::RunError>, printer: &Printer) -> ExitStatus {
+    let report = match report {
+        Ok(r) => r,
+        Err(e) => {
+            printer.error(e);
+            return ExitStatus::Failure;
+        }
+    };
+    let s = &report.state;
+    match s.outcome {
+        Outcome::Succeeded => {
+            let ran = s
+                .steps
+                .iter()
+                .filter(|st| st.status == StepStatus::Succeeded)
+                .count();
+            printer.info(format_args!(
+                "{} of {}: {ran} step(s) succeeded in {:.1} s (run {})",
+                s.operation,
+                s.cluster,
+                s.duration_ms as f64 / 1000.0,
+                s.id
+            ));
+            ExitStatus::Success
+        }
+        Outcome::Interrupted => {
+            printer.error(run::failure_text(&report).trim_end());
+            ExitStatus::Interrupted
+        }
+        Outcome::Failed | Outcome::Running => {
+            printer.error(run::failure_text(&report).trim_end());
+            ExitStatus::Failure
+        }
+    }
+}
+
+fn step_index(
+    op: &Operation,
+    name: &str,
+    flag: &str,
+    printer: &Printer,
+) -> Result<usize, ExitStatus> {
+    op.step_index(name).ok_or_else(|| {
+        printer.error(format_args!(
+            "{flag} {}: no such step of {} (one of: {})",
+            metis_core::diag::printable(name),
+            op.name,
+            op.step_names().join(", ")
+        ));
+        ExitStatus::Usage
+    })
+}
+
+pub fn up(args: UpArgs, printer: &Printer) -> ExitStatus {
+    let op = operation("up");
+    let from = match args
+        .from
+        .as_deref()
+        .map(|s| step_index(op, s, "--from", printer))
+    {
+        Some(Err(s)) => return s,
+        Some(Ok(i)) => i,
+        None => 0,
+    };
+    let only = match args
+        .only
+        .as_deref()
+        .map(|s| step_index(op, s, "--only", printer))
+    {
+        Some(Err(s)) => return s,
+        Some(Ok(i)) => Some(i),
+        None => None,
+    };
+    let steps: Vec<&str> = op
+        .step_names()
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| only.map_or(*i >= from, |o| o == *i))
+        .map(|(_, s)| s)
+        .collect();
+    let prepared = match prepare(&args.input, &args.common, printer, Need::Everything, &steps) {
+        Ok(p) => p,
+        Err(s) => return s,
+    };
+    let mut params = Params::new();
+    if let Err(s) = confirm(op, &prepared, &steps, args.yes, None, &mut params, printer) {
+        return s;
+    }
+    let req = Request {
+        operation: op,
+        params,
+        from,
+        only,
+        replay_of: None,
+    };
+    finish(run::execute(&prepared.settings, &req), printer)
+}
+
+/// `down` (stop) and `restart`: one step, the plan confirmed.
+pub fn simple(name: &str, args: SimpleArgs, printer: &Printer) -> ExitStatus {
+    let op = operation(name);
+    let steps = op.step_names();
+    let prepared = match prepare(&args.input, &args.common, printer, Need::Everything, &steps) {
+        Ok(p) => p,
+        Err(s) => return s,
+    };
+    let mut params = Params::new();
+    if let Err(s) = confirm(op, &prepared, &steps, args.yes, None, &mut params, printer) {
+        return s;
+    }
+    let req = Request {
+        operation: op,
+        params,
+        from: 0,
+        only: None,
+        replay_of: None,
+    };
+    finish(run::execute(&prepared.settings, &req), printer)
+}
+
+pub fn destroy(args: DestroyArgs, printer: &Printer) -> ExitStatus {
+    let op = operation("destroy");
+    let steps = op.step_names();
+    let prepared = match prepare(&args.input, &args.common, printer, Need::Everything, &steps) {
+        Ok(p) => p,
+        Err(s) => return s,
+    };
+    let mut params = Params::new();
+    if let Err(s) = confirm(
+        op,
+        &prepared,
+        &steps,
+        false,
+        args.confirm.as_deref(),
+        &mut params,
+        printer,
+    ) {
+        return s;
+    }
+    let req = Request {
+        operation: op,
+        params,
+        from: 0,
+        only: None,
+        replay_of: None,
+    };
+    finish(run::execute(&prepared.settings, &req), printer)
+}
+
+pub fn status_cmd(args: StatusArgs, printer: &Printer) -> ExitStatus {
+    let ready = match args
+        .input
+        .organization(printer, "checking", Need::AllButSecrets)
+    {
+        Ok(r) => r,
+        Err(s) => return s,
+    };
+    let (plans, state_dir) = located_plans(&ready, &args.input);
+    let inventory = args
+        .input
+        .path()
+        .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.clone()))
+        .unwrap_or_default();
+    let (units, unreachable) = match metis_runner::ansible::find_program(&args.common.ansible_bin) {
+        None => {
+            printer.info(format_args!(
+                "warning: {} not found: unit states not read (install Ansible or give --ansible-bin)",
+                args.common.ansible_bin
+            ));
+            Default::default()
+        }
+        Some(ansible_playbook) => {
+            let settings = Settings {
+                playbooks: Playbooks::locate(&inventory, args.common.playbooks.as_deref()),
+                inventory,
+                cluster: ready.org.cluster_name.clone(),
+                state_dir,
+                ansible_playbook,
+                ansible_args: args.common.ansible_args.clone(),
+                hosts_total: ready.org.hosts().len(),
+                verbosity: verbosity(printer),
+            };
+            let result = status::scratch_dir()
+                .map_err(|e| format!("cannot create a scratch directory: {e}"))
+                .and_then(|work| {
+                    let r = status::query_units(&settings, &plans, &work);
+                    if r.is_err() {
+                        printer.verbose(format_args!(
+                            "unit query's output: {}",
+                            work.join("units.log").display()
+                        ));
+                    } else {
+                        let _ = std::fs::remove_dir_all(&work);
+                    }
+                    r
+                });
+            match result {
+                Ok(r) => r,
+                Err(e) if e == "interrupted" => return ExitStatus::Interrupted,
+                Err(e) => {
+                    printer.info(format_args!("warning: unit states not read: {e}"));
+                    Default::default()
+                }
+            }
+        }
+    };
+    // Ctrl-C during the health checks ends the command, as before the unit query.
+    metis_runner::ansible::restore_default_signals();
+    let checks = health::plan(&ready.org, &Filter::default());
+    let report = health::run(
+        &checks,
+        RunOptions {
+            timeout: health::DEFAULT_CHECK_TIMEOUT,
+            wait: args.wait.map(Duration::from_secs),
+        },
+    );
+    let st = status::assemble(
+        &ready.org.cluster_name,
+        &plans,
+        &units,
+        unreachable,
+        &report,
+    );
+    let printed = match args.format {
+        Format::Table => printer.out(&status::render(&st)),
+        Format::Json => printer.json(&st),
+    };
+    match printed {
+        Ok(()) => ExitStatus::from_ok(st.healthy),
+        Err(s) => s,
+    }
+}
+
+pub fn runs(args: RunsArgs, printer: &Printer) -> ExitStatus {
+    let ready = match args
+        .input
+        .organization(printer, "listing runs", Need::AllButSecrets)
+    {
+        Ok(r) => r,
+        Err(s) => return s,
+    };
+    let (_, state_dir) = located_plans(&ready, &args.input);
+    let mut states = Vec::new();
+    for r in record::list_runs(&state_dir) {
+        match r {
+            Ok((_, s)) => states.push(s),
+            Err(e) => printer.info(format_args!("warning: {e}")),
+        }
+    }
+    if args.format == Format::Json {
+        return match printer.json(&states) {
+            Ok(()) => ExitStatus::Success,
+            Err(s) => s,
+        };
+    }
+    if states.is_empty() {
+        printer.info(format_args!(
+            "no runs yet under {}",
+            record::runs_dir(&state_dir).display()
+        ));
+        return ExitStatus::Success;
+    }
+    let header = [
+        "Run",
+        "Operation",
+        "Outcome",
+        "Steps",
+        "Started",
+        "Duration",
+        "Stopped at",
+    ];
+    let rows: Vec<[String; 7]> = states
+        .iter()
+        .map(|s| {
+            let done = s
+                .steps
+                .iter()
+                .filter(|st| st.status == StepStatus::Succeeded)
+                .count();
+            let ran = s
+                .steps
+                .iter()
+                .filter(|st| st.status != StepStatus::Skipped)
+                .count();
+            let stopped = s
+                .steps
+                .iter()
+                .find(|st| matches!(st.status, StepStatus::Failed | StepStatus::Interrupted))
+                .map_or("-".to_owned(), |st| st.name.clone());
+            [
+                s.id.clone(),
+                s.operation.clone(),
+                s.outcome.as_str().to_owned(),
+                format!("{done}/{ran}"),
+                s.started.clone(),
+                format!("{:.1} s", s.duration_ms as f64 / 1000.0),
+                stopped,
+            ]
+        })
+        .collect();
+    let mut width = header.map(str::len);
+    for r in &rows {
+        for (w, c) in width.iter_mut().zip(r) {
+            *w = (*w).max(c.len());
+        }
+    }
+    let line = |cells: &[String; 7]| {
+        let mut l = String::new();
+        for (i, c) in cells.iter().enumerate() {
+            l.push_str(&format!("{c:<w$}  ", w = width[i]));
+        }
+        format!("{}\n", l.trim_end())
+    };
+    let mut out = line(&header.map(String::from));
+    out.push_str(&line(&width.map(|w| "-".repeat(w))));
+    for r in &rows {
+        out.push_str(&line(r));
+    }
+    match printer.out(&out) {
+        Ok(()) => ExitStatus::Success,
+        Err(s) => s,
+    }
+}
+
+/// The run directory named by `run`: a directory, or an id under the inventory's state
+/// directory, or under `./.metis-deploy/*/runs/`.
+fn find_run(run: &str, state_dir: Option<&Path>) -> Option<PathBuf> {
+    let p = PathBuf::from(run);
+    if p.join(record::STATE_FILE).is_file() {
+        return Some(p);
+    }
+    if run.contains('/') || run.is_empty() || run.starts_with('.') {
+        return None;
+    }
+    if let Some(d) = state_dir {
+        let c = record::runs_dir(d).join(run);
+        return c.join(record::STATE_FILE).is_file().then_some(c);
+    }
+    let base = Path::new(metis_core::model::defaults::STATE_DIR_NAME);
+    std::fs::read_dir(base)
+        .ok()?
+        .filter_map(Result::ok)
+        .map(|e| record::runs_dir(&e.path()).join(run))
+        .find(|c| c.join(record::STATE_FILE).is_file())
+}
+
+pub fn replay(args: ReplayArgs, printer: &Printer) -> ExitStatus {
+    // With -i: the run is looked up under that inventory's state directory.
+    let given = args.inventory.clone().map(InventoryArgs::from_path);
+    let state_dir = match &given {
+        Some(input) => match input.organization(printer, "replaying", Need::AllButSecrets) {
+            Ok(ready) => Some(located_plans(&ready, input).1),
+            Err(s) => return s,
+        },
+        None => None,
+    };
+    let Some(dir) = find_run(&args.run, state_dir.as_deref()) else {
+        printer.error(format_args!(
+            "run {} not found{}: give its id with -i INVENTORY, or its directory (metis-deploy runs INVENTORY lists them)",
+            metis_core::diag::printable(&args.run),
+            state_dir
+                .as_ref()
+                .map(|d| format!(" under {}", record::runs_dir(d).display()))
+                .unwrap_or_default()
+        ));
+        return ExitStatus::Usage;
+    };
+    let old = match record::read_state(&dir) {
+        Ok(s) => s,
+        Err(e) => {
+            printer.error(e);
+            return ExitStatus::Usage;
+        }
+    };
+    let Some(op) = ops::operation(&old.operation) else {
+        printer.error(format_args!(
+            "run {} is a `{}`, which this metis-deploy does not know",
+            old.id, old.operation
+        ));
+        return ExitStatus::Usage;
+    };
+    let Some(from) = old.first_unfinished() else {
+        printer.info(format_args!(
+            "run {} {}: nothing to replay",
+            old.id,
+            old.outcome.as_str()
+        ));
+        return ExitStatus::Success;
+    };
+    let input = given.unwrap_or_else(|| InventoryArgs::from_path(PathBuf::from(&old.inventory)));
+    let inv_path = input.path().cloned().unwrap_or_default();
+    match record::sha256_file(&inv_path) {
+        Ok(sum) if sum == old.inventory_sha256 => {}
+        Ok(sum) if args.force => printer.info(format_args!(
+            "warning: the inventory changed since run {} (sha256 {} -> {}); replaying anyway (--force)",
+            old.id, old.inventory_sha256, sum
+        )),
+        Ok(sum) => {
+            printer.error(format_args!(
+                "the inventory {} changed since run {} (sha256 {} then, {} now): nothing was run; review the change, then replay with --force, or start again with metis-deploy {}",
+                inv_path.display(), old.id, old.inventory_sha256, sum, old.operation
+            ));
+            return ExitStatus::Usage;
+        }
+        Err(e) => {
+            printer.error(e);
+            return ExitStatus::Usage;
+        }
+    }
+    let mut common = args.common;
+    if common.ansible_args.is_empty() {
+        if old.ansible_args_redacted {
+            printer.error(format_args!(
+                "run {} was given arguments that set secrets, which are not recorded: pass them again: metis-deploy replay {} -- ARGS...",
+                old.id, old.id
+            ));
+            return ExitStatus::Usage;
+        }
+        common.ansible_args = old.ansible_args.clone();
+    }
+    let steps: Vec<&str> = op.step_names().into_iter().skip(from).collect();
+    let prepared = match prepare(&input, &common, printer, Need::Everything, &steps) {
+        Ok(p) => p,
+        Err(s) => return s,
+    };
+    printer.info(format_args!(
+        "replaying run {} ({} {}) from step {}",
+        old.id,
+        old.operation,
+        old.outcome.as_str(),
+        op.steps[from].playbook
+    ));
+    let mut params: Params = old.params.clone();
+    if op.confirm == Confirm::Plan {
+        if let Err(s) = confirm(op, &prepared, &steps, args.yes, None, &mut params, printer) {
+            return s;
+        }
+    }
+    let req = Request {
+        operation: op,
+        params,
+        from,
+        only: None,
+        replay_of: Some(old.id.clone()),
+    };
+    finish(run::execute(&prepared.settings, &req), printer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_subcommand_is_in_the_table() {
+        for name in ["up", "down", "restart", "destroy", "status"] {
+            assert!(ops::operation(name).is_some(), "{name}");
+        }
+    }
+
+    #[test]
+    fn find_run_rejects_paths_that_are_not_runs() {
+        assert_eq!(find_run("../etc", None), None);
+        assert_eq!(find_run("/nonexistent/run", None), None);
+        assert_eq!(find_run("", Some(Path::new("/nonexistent"))), None);
+    }
+}

@@ -1,0 +1,271 @@
+//! Runs one Ansible command (ansible-playbook, or ad-hoc `ansible`): its whole output to a log
+//! file, its events from the `metis.node.events` callback read as they are written, Ctrl-C
+//! passed on to its process group.
+
+use crate::events::{self, BadLine, Event, LineBuffer};
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+use tokio::io::AsyncReadExt;
+use tokio::signal::unix::{signal, Signal, SignalKind};
+
+/// How long ansible-playbook gets to stop after SIGINT before SIGTERM, then SIGKILL.
+const STOP_GRACE: Duration = Duration::from_secs(30);
+/// How often the events file is read.
+const POLL: Duration = Duration::from_millis(100);
+
+/// One command to run.
+#[derive(Clone, Debug)]
+pub struct Invocation {
+    pub program: PathBuf,
+    pub args: Vec<OsString>,
+    pub env: Vec<(String, OsString)>,
+    /// Where stdout and stderr go (created 0600).
+    pub log: PathBuf,
+    /// The events file (created 0600, empty).
+    pub events: PathBuf,
+}
+
+/// How the command ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum End {
+    /// It exited (its code; 128 + signal when killed).
+    Exited(i32),
+    /// The operator interrupted it (SIGINT or SIGTERM to this process); it was stopped.
+    Interrupted,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExecError {
+    #[error("cannot run {}: {source} (install Ansible, or give its path with --ansible-bin)", program.display())]
+    Spawn {
+        program: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Record(#[from] crate::record::RecordError),
+    #[error("waiting for {}: {source}", program.display())]
+    Wait {
+        program: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// SIGINT and SIGTERM to this process, installed once per run (before any child starts, so
+/// a Ctrl-C between two steps is seen too).
+pub struct Interrupts {
+    int: Signal,
+    term: Signal,
+    pub seen: bool,
+}
+
+impl Interrupts {
+    pub fn install() -> std::io::Result<Interrupts> {
+        Ok(Interrupts {
+            int: signal(SignalKind::interrupt())?,
+            term: signal(SignalKind::terminate())?,
+            seen: false,
+        })
+    }
+
+    async fn recv(&mut self) {
+        tokio::select! {
+            _ = self.int.recv() => {}
+            _ = self.term.recv() => {}
+        }
+        self.seen = true;
+    }
+
+    /// Whether a signal arrived since the last check, without waiting.
+    pub async fn poll_now(&mut self) -> bool {
+        if self.seen {
+            return true;
+        }
+        tokio::select! {
+            biased;
+            _ = self.recv() => true,
+            _ = tokio::task::yield_now() => self.seen,
+        }
+    }
+}
+
+/// SIGINT and SIGTERM back to their default action (end the process). Once [`Interrupts`] was
+/// installed its handler outlives the runtime that read it: a caller that goes on with other
+/// work after a run (the `status` health checks) calls this so that Ctrl-C still stops it.
+pub fn restore_default_signals() {
+    // SAFETY: signal(2) with SIG_DFL changes no memory of this process.
+    unsafe {
+        libc::signal(libc::SIGINT, libc::SIG_DFL);
+        libc::signal(libc::SIGTERM, libc::SIG_DFL);
+    }
+}
+
+/// Finds `name` on PATH (or takes `path` as given when it has a slash).
+pub fn find_program(name: &str) -> Option<PathBuf> {
+    if name.contains('/') {
+        let p = PathBuf::from(name);
+        return p.is_file().then_some(p);
+    }
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+}
+
+/// Runs the invocation; `on_event` sees each event as it is written.
+pub async fn run(
+    inv: &Invocation,
+    interrupts: &mut Interrupts,
+    mut on_event: impl FnMut(Result<Event, BadLine>),
+) -> Result<End, ExecError> {
+    let log = crate::record::create_private(&inv.log)?;
+    let log2 = log.try_clone().map_err(|source| ExecError::Spawn {
+        program: inv.program.clone(),
+        source,
+    })?;
+    drop(crate::record::create_private(&inv.events)?);
+    let mut cmd = tokio::process::Command::new(&inv.program);
+    cmd.args(&inv.args)
+        .envs(inv.env.iter().map(|(k, v)| (k, v)))
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(log))
+        .stderr(Stdio::from(log2))
+        .process_group(0)
+        .kill_on_drop(false);
+    // SAFETY: between fork and exec only async-signal-safe calls: signal(2).
+    unsafe {
+        cmd.pre_exec(|| {
+            // A shell's background job starts with SIGINT ignored, which Python would keep:
+            // give the child the default so that ansible-playbook stops on the SIGINT we send.
+            libc::signal(libc::SIGINT, libc::SIG_DFL);
+            Ok(())
+        });
+    }
+    let mut child = cmd.spawn().map_err(|source| ExecError::Spawn {
+        program: inv.program.clone(),
+        source,
+    })?;
+    let pgid = child.id().and_then(|p| i32::try_from(p).ok());
+    let mut reader = EventsReader::new(inv.events.clone());
+    let mut interrupted = interrupts.seen;
+    if interrupted {
+        signal_group(pgid, libc::SIGINT);
+    }
+    let mut deadline: Option<tokio::time::Instant> =
+        interrupted.then(|| tokio::time::Instant::now() + STOP_GRACE);
+    let mut escalations = 0;
+    let status = loop {
+        tokio::select! {
+            status = child.wait() => break status,
+            _ = interrupts.recv(), if !interrupted => {
+                interrupted = true;
+                signal_group(pgid, libc::SIGINT);
+                deadline = Some(tokio::time::Instant::now() + STOP_GRACE);
+            }
+            _ = tokio::time::sleep(POLL) => {
+                reader.read(&mut on_event).await;
+                if let Some(d) = deadline {
+                    if tokio::time::Instant::now() >= d {
+                        escalations += 1;
+                        signal_group(pgid, if escalations == 1 { libc::SIGTERM } else { libc::SIGKILL });
+                        deadline = Some(tokio::time::Instant::now() + Duration::from_secs(5));
+                    }
+                }
+            }
+        }
+    };
+    let status = status.map_err(|source| ExecError::Wait {
+        program: inv.program.clone(),
+        source,
+    })?;
+    reader.read(&mut on_event).await;
+    if let Some(last) = reader.buf.finish() {
+        on_event(last);
+    }
+    if interrupted {
+        return Ok(End::Interrupted);
+    }
+    use std::os::unix::process::ExitStatusExt;
+    Ok(End::Exited(
+        status
+            .code()
+            .or_else(|| status.signal().map(|s| 128 + s))
+            .unwrap_or(1),
+    ))
+}
+
+fn signal_group(pgid: Option<i32>, sig: i32) {
+    if let Some(pgid) = pgid {
+        // SAFETY: kill(2) with a negative pid signals the process group; no memory involved.
+        unsafe {
+            libc::kill(-pgid, sig);
+        }
+    }
+}
+
+/// Reads what was appended to the events file since the last read.
+struct EventsReader {
+    path: PathBuf,
+    offset: u64,
+    buf: LineBuffer,
+}
+
+impl EventsReader {
+    fn new(path: PathBuf) -> EventsReader {
+        EventsReader {
+            path,
+            offset: 0,
+            buf: LineBuffer::default(),
+        }
+    }
+
+    async fn read(&mut self, on_event: &mut impl FnMut(Result<Event, BadLine>)) {
+        let Ok(mut f) = tokio::fs::File::open(&self.path).await else {
+            return;
+        };
+        use tokio::io::AsyncSeekExt;
+        if f.seek(std::io::SeekFrom::Start(self.offset)).await.is_err() {
+            return;
+        }
+        let mut chunk = Vec::new();
+        if let Ok(n) = f.read_to_end(&mut chunk).await {
+            self.offset += n as u64;
+            for e in self.buf.push(&chunk) {
+                on_event(e);
+            }
+        }
+    }
+}
+
+/// The environment that enables the events callback, writing to `events`, with the
+/// collection directory next to the playbooks (if any) first on the collections path.
+pub fn callback_env(
+    events: &Path,
+    collections: Option<&Path>,
+    with_stdout: bool,
+) -> Vec<(String, OsString)> {
+    let mut env = Vec::new();
+    let enabled = match std::env::var("ANSIBLE_CALLBACKS_ENABLED") {
+        Ok(v) if v.split(',').any(|c| c.trim() == events::CALLBACK) => v,
+        Ok(v) if !v.trim().is_empty() => format!("{v},{}", events::CALLBACK),
+        _ => events::CALLBACK.to_owned(),
+    };
+    env.push(("ANSIBLE_CALLBACKS_ENABLED".to_owned(), enabled.into()));
+    env.push((events::FILE_ENV.to_owned(), events.as_os_str().to_owned()));
+    env.push((
+        events::STDOUT_ENV.to_owned(),
+        if with_stdout { "1" } else { "0" }.into(),
+    ));
+    // Ad-hoc `ansible` loads callbacks only with this.
+    env.push(("ANSIBLE_LOAD_CALLBACK_PLUGINS".to_owned(), "1".into()));
+    if let Some(dir) = collections {
+        let rest = std::env::var_os("ANSIBLE_COLLECTIONS_PATH")
+            .unwrap_or_else(|| "~/.ansible/collections:/usr/share/ansible/collections".into());
+        let mut v = dir.as_os_str().to_owned();
+        v.push(":");
+        v.push(rest);
+        env.push(("ANSIBLE_COLLECTIONS_PATH".to_owned(), v));
+    }
+    env
+}
