@@ -1,5 +1,6 @@
 //! The `metis-deploy` command: parses arguments, calls metis-core, prints. No logic of its own.
 
+mod argument_specs_cmd;
 mod health_cmd;
 mod input;
 mod inventory_cmd;
@@ -50,6 +51,9 @@ enum Command {
     Variables(variables_cmd::Args),
     /// Pretend hosts with systemd on this machine, to rehearse a deploy (Linux, root).
     Lab(lab_cmd::Args),
+    /// Write (or check) the roles' meta/argument_specs.yml from the variable table.
+    #[command(hide = true)]
+    ArgumentSpecs(argument_specs_cmd::Args),
 }
 
 fn main() -> ExitCode {
@@ -79,6 +83,7 @@ fn main() -> ExitCode {
         Command::Plan(args) => plan_cmd::run(args, &printer),
         Command::Variables(args) => variables_cmd::run(args, &printer),
         Command::Lab(args) => lab_cmd::run(args),
+        Command::ArgumentSpecs(args) => argument_specs_cmd::run(args),
     };
     status.into()
 }
