@@ -127,6 +127,18 @@ class Options(TypedDict):
     backup_root: str | None
 
 
+class Upload(TypedDict):
+    variable: str
+    """The inventory variable naming the controller's file."""
+    source: str
+    """The controller's path."""
+    path: str
+    mode: str
+    owner: str
+    group: str
+    secret: bool
+
+
 class ServicePlan(TypedDict):
     name: Literal["consul", "icegrid", "glacier2", "carrier", "mysql", "admin", "nginx", "data", "compute"]
     group: str
@@ -154,6 +166,8 @@ class ServicePlan(TypedDict):
     consul_http: str | None
     python_env: PythonEnv | None
     secrets: list[Generated]
+    uploads: list[Upload]
+    """Files pushed from the controller (certificates and keys the inventory names)."""
     validate: list[str] | None
     """The service's own check of its written configuration (argv)."""
     disable_files: list[str]

@@ -12,6 +12,7 @@ import hashlib
 import os
 import re
 import shutil
+import ssl
 import tarfile
 import time
 import typing as t
@@ -133,6 +134,19 @@ class _TarSource(_Source):
         self.tar.close()
 
 
+def _certificate_rejected(exc: BaseException) -> bool:
+    """Whether a download failed because the server's certificate was not trusted."""
+    seen = 0
+    cur: BaseException | None = exc
+    while cur is not None and seen < 8:
+        if isinstance(cur, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in str(cur):
+            return True
+        reason = getattr(cur, "reason", None)
+        cur = reason if isinstance(reason, BaseException) else (cur.__cause__ or cur.__context__)
+        seen += 1
+    return False
+
+
 class _UrlSource(_Source):
     def __init__(self, url: str, ca_path: str | None, retries: int, delay: float, timeout: int):
         if not url.lower().startswith("https://"):
@@ -161,6 +175,14 @@ class _UrlSource(_Source):
                 code = getattr(exc, "code", None)
                 if code == 404:
                     raise FileNotFoundError(url) from exc
+                if _certificate_rejected(exc):
+                    # Trying again cannot help: say which certificate authority to give.
+                    hint = (
+                        f"is bundle_ca_path ({self.ca_path}) the certificate authority that signed it?"
+                        if self.ca_path
+                        else "for a server with a private certificate authority, set bundle_ca_path to its PEM file"
+                    )
+                    raise AnsibleActionFail(f"certificate verification failed for {url}: {exc}; {hint}") from exc
                 if attempt < self.retries:
                     time.sleep(self.delay)
         raise AnsibleActionFail(f"cannot download {url} after {self.retries + 1} attempts: {last}")

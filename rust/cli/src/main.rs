@@ -1,5 +1,6 @@
 //! The `metis-deploy` command: parses arguments, calls metis-core, prints. No logic of its own.
 
+mod argument_specs_cmd;
 mod health_cmd;
 mod input;
 mod inventory_cmd;
@@ -66,6 +67,9 @@ enum Command {
     Runs(runner_cmd::RunsArgs),
     /// Run a failed or interrupted run again from its first unfinished step.
     Replay(runner_cmd::ReplayArgs),
+    /// Write (or check) the roles' meta/argument_specs.yml from the variable table.
+    #[command(hide = true)]
+    ArgumentSpecs(argument_specs_cmd::Args),
 }
 
 fn main() -> ExitCode {
@@ -102,6 +106,7 @@ fn main() -> ExitCode {
         Command::Destroy(args) => runner_cmd::destroy(args, &printer),
         Command::Runs(args) => runner_cmd::runs(args, &printer),
         Command::Replay(args) => runner_cmd::replay(args, &printer),
+        Command::ArgumentSpecs(args) => argument_specs_cmd::run(args),
     };
     status.into()
 }

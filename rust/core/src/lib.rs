@@ -4,6 +4,7 @@
 //! it, or from the JSON Ansible prints) becomes a typed [`model::Organization`], which is validated,
 //! rendered into config files and turned into health checks.
 
+pub mod argument_specs;
 pub mod diag;
 pub mod health;
 pub mod inventory;

@@ -345,6 +345,13 @@ fn read_organization(v: &mut Vars<'_>) -> Option<Organization> {
         let glacier2_port = v.port_of(&scope, var::ICE_GLACIER2_PORT, 1);
         let grid_port = v.port_of(&scope, var::ICE_GRID_PORT, 1);
         let protocol = read_ice_protocol(v, &scope);
+        let ssl_sources = if protocol == IceProtocol::Ssl {
+            let deploy_dir = v.text(&topo.scope(&[]), var::DEPLOY_DIR);
+            let certs_dir = crate::services::layout::ice_certs_dir(&deploy_dir);
+            read_ice_ssl_sources(v, &scope, &certs_dir)
+        } else {
+            None
+        };
         let external_ip = v.ipv4(
             &scope,
             var::ICE_VIA_EXTERNAL_IP.name,
@@ -356,6 +363,7 @@ fn read_organization(v: &mut Vars<'_>) -> Option<Organization> {
             glacier2_port: glacier2_port?,
             grid_port: grid_port?,
             protocol,
+            ssl_sources,
         })
     });
 
@@ -526,7 +534,7 @@ fn read_settings(v: &mut Vars<'_>, topo: &Topology<'_>) -> Settings {
         var::ENABLE_TLS.default_bool(),
         Code::InvalidValue,
     );
-    let tls = tls_on.then(|| read_tls(v, &admin_scope));
+    let tls = tls_on.then(|| read_tls(v, &admin_scope, &deploy_dir));
 
     let chain = ChainSettings {
         rpc_url: v.text(&carrier_scope, var::RPC_URL),
@@ -642,34 +650,137 @@ fn read_operations(v: &mut Vars<'_>, everyone: &[&str], carrier_scope: &[&str]) 
     }
 }
 
-fn read_tls(v: &mut Vars<'_>, scope: &[&str]) -> TlsSettings {
-    let mut missing = Vec::new();
-    let mut get = |key: &Variable| match v.string(scope, key.name).filter(|s| !s.trim().is_empty())
-    {
-        Some(s) => s,
-        None => {
-            missing.push(key.name);
-            String::new()
-        }
+fn read_tls(v: &mut Vars<'_>, scope: &[&str], deploy_dir: &str) -> TlsSettings {
+    let get = |v: &mut Vars<'_>, key: &Variable| {
+        v.string(scope, key.name).filter(|s| !s.trim().is_empty())
     };
-    let server_name = get(var::ADMIN_SERVER_NAME);
-    let cert_file = get(var::ADMIN_SSL_CERTIFICATE);
-    let key_file = get(var::ADMIN_SSL_CERTIFICATE_KEY);
+    let server_name = get(v, var::ADMIN_SERVER_NAME);
+    let cert_file = get(v, var::ADMIN_SSL_CERTIFICATE);
+    let key_file = get(v, var::ADMIN_SSL_CERTIFICATE_KEY);
+    let cert_src = get(v, var::ADMIN_SSL_CERTIFICATE_SRC);
+    let key_src = get(v, var::ADMIN_SSL_CERTIFICATE_KEY_SRC);
+    let mut missing = Vec::new();
+    if server_name.is_none() {
+        missing.push(var::ADMIN_SERVER_NAME.name);
+    }
+    // Each of certificate and key: a controller file pushed by deploy, or a path on the host.
+    for (host, src, src_var) in [
+        (&cert_file, &cert_src, var::ADMIN_SSL_CERTIFICATE_SRC),
+        (&key_file, &key_src, var::ADMIN_SSL_CERTIFICATE_KEY_SRC),
+    ] {
+        if host.is_none() && src.is_none() {
+            missing.push(src_var.name);
+        }
+    }
     if !missing.is_empty() {
         v.push_at(
             scope,
             var::ENABLE_TLS.name,
             Diagnostic::error(Code::TlsSettings, format!("`enable_tls` is True but {} {} not set", missing.join(", "), if missing.len() == 1 { "is" } else { "are" }))
-                .hint("set admin_server_name, admin_ssl_certificate and admin_ssl_certificate_key (paths of the certificate and key on the admin host), or `enable_tls = False`"),
+                .hint("set admin_server_name, and admin_ssl_certificate_src and admin_ssl_certificate_key_src (PEM files on the controller, which deploy pushes to the admin host), or admin_ssl_certificate and admin_ssl_certificate_key (files already on the admin host); or `enable_tls = False`"),
         );
     }
+    if cert_src.is_some() != key_src.is_some() {
+        let (set, unset) = if cert_src.is_some() {
+            (
+                var::ADMIN_SSL_CERTIFICATE_SRC.name,
+                var::ADMIN_SSL_CERTIFICATE_KEY_SRC.name,
+            )
+        } else {
+            (
+                var::ADMIN_SSL_CERTIFICATE_KEY_SRC.name,
+                var::ADMIN_SSL_CERTIFICATE_SRC.name,
+            )
+        };
+        v.push_at(
+            scope,
+            set,
+            Diagnostic::error(Code::TlsSettings, format!("`{set}` is set but `{unset}` is not: deploy pushes the certificate and its key together"))
+                .hint(format!("set `{unset}` too (a PEM file on the controller), or remove `{set}` and put both files on the admin host")),
+        );
+    }
+    let sources = cert_src.zip(key_src);
+    let cert_file = cert_file.unwrap_or_else(|| {
+        if sources.is_some() {
+            crate::services::layout::default_admin_cert(deploy_dir)
+        } else {
+            String::new()
+        }
+    });
+    let key_file = key_file.unwrap_or_else(|| {
+        if sources.is_some() {
+            crate::services::layout::default_admin_key(deploy_dir)
+        } else {
+            String::new()
+        }
+    });
     TlsSettings {
-        server_name,
+        server_name: server_name.unwrap_or_default(),
         protocols: v.text(scope, var::ADMIN_SSL_PROTOCOLS),
         ciphers: v.text(scope, var::ADMIN_SSL_CIPHERS),
         cert_file,
         key_file,
+        sources,
     }
+}
+
+/// With `ice_protocol = ssl`: the controller's PEM files deploy pushes into ice_via/certs. All
+/// three or none (a warning: then they must be put there by hand, as upstream's role did).
+fn read_ice_ssl_sources(
+    v: &mut Vars<'_>,
+    scope: &[&str],
+    certs_dir: &str,
+) -> Option<IceSslSources> {
+    let vars = [
+        var::ICE_SSL_CA_SRC,
+        var::ICE_SSL_CERT_SRC,
+        var::ICE_SSL_KEY_SRC,
+    ];
+    let got: Vec<Option<String>> = vars
+        .iter()
+        .map(|x| v.string(scope, x.name).filter(|s| !s.trim().is_empty()))
+        .collect();
+    let unset: Vec<&str> = vars
+        .iter()
+        .zip(&got)
+        .filter(|(_, g)| g.is_none())
+        .map(|(x, _)| x.name)
+        .collect();
+    if unset.len() == vars.len() {
+        v.push_at(
+            scope,
+            var::ICE_PROTOCOL.name,
+            Diagnostic::warning(
+                Code::TlsSettings,
+                format!("`ice_protocol` is ssl but ice_ssl_ca_src, ice_ssl_cert_src and ice_ssl_key_src are not set: Glacier2 only starts once {certs_dir} holds {}, {} and {}", defaults::ICE_SSL_CA_FILE, defaults::ICE_SSL_CERT_FILE, defaults::ICE_SSL_KEY_FILE),
+            )
+            .hint("set ice_ssl_ca_src, ice_ssl_cert_src and ice_ssl_key_src (PEM files on the controller, which deploy pushes to the ice_via host), or put the files there by hand"),
+        );
+        return None;
+    }
+    if !unset.is_empty() {
+        let set = vars
+            .iter()
+            .zip(&got)
+            .find(|(_, g)| g.is_some())
+            .map_or("", |(x, _)| x.name);
+        v.push_at(
+            scope,
+            set,
+            Diagnostic::error(
+                Code::TlsSettings,
+                format!("`ice_protocol` is ssl and `{set}` is set, but {} {} not", unset.join(", "), if unset.len() == 1 { "is" } else { "are" }),
+            )
+            .hint("set ice_ssl_ca_src, ice_ssl_cert_src and ice_ssl_key_src together (PEM files on the controller)"),
+        );
+        return None;
+    }
+    let mut it = got.into_iter().flatten();
+    Some(IceSslSources {
+        ca: it.next()?,
+        cert: it.next()?,
+        key: it.next()?,
+    })
 }
 
 fn read_storage(v: &mut Vars<'_>, scope: &[&str], carrier_on: bool) -> Option<StorageAddr> {

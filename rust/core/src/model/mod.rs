@@ -235,6 +235,17 @@ pub struct IceViaNode {
     pub glacier2_port: u16,
     pub grid_port: u16,
     pub protocol: IceProtocol,
+    /// With ssl: the controller's PEM files pushed into ice_via/certs (`None`: put there by hand).
+    pub ssl_sources: Option<IceSslSources>,
+}
+
+/// Controller paths of Glacier2's certificate authority, certificate and key
+/// (`ice_ssl_ca_src`, `ice_ssl_cert_src`, `ice_ssl_key_src`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IceSslSources {
+    pub ca: String,
+    pub cert: String,
+    pub key: String,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -266,8 +277,12 @@ pub struct TlsSettings {
     pub server_name: String,
     pub protocols: String,
     pub ciphers: String,
+    /// Paths on the admin host.
     pub cert_file: String,
     pub key_file: String,
+    /// Controller files pushed to `cert_file` and `key_file` (`admin_ssl_certificate_src`,
+    /// `admin_ssl_certificate_key_src`); `None`: the files are on the host already.
+    pub sources: Option<(String, String)>,
 }
 
 #[derive(Clone, Debug, PartialEq)]

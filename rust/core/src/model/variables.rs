@@ -217,7 +217,13 @@ variables! {
     ICE_GRID_PORT = "ice_grid_port", Kind::Port, Port(defaults::ICE_GRID_PORT), [IceVia], false,
         "IceGrid's registry (client) port.";
     ICE_PROTOCOL = "ice_protocol", Choice(&["tcp", "ssl"]), Text("tcp"), [IceVia], false,
-        "Glacier2's client transport; ssl needs ca.pem, server.pem and server.key in ice_via/certs.";
+        "Glacier2's client transport; ssl needs ca.pem, server.pem and server.key in ice_via/certs (pushed from ice_ssl_*_src).";
+    ICE_SSL_CA_SRC = "ice_ssl_ca_src", Kind::Text, DefaultValue::None, [IceVia], false,
+        "With ice_protocol = ssl: PEM file on the controller of the certificate authority, pushed to ice_via/certs/ca.pem.";
+    ICE_SSL_CERT_SRC = "ice_ssl_cert_src", Kind::Text, DefaultValue::None, [IceVia], false,
+        "With ice_protocol = ssl: PEM file on the controller of Glacier2's certificate, pushed to ice_via/certs/server.pem.";
+    ICE_SSL_KEY_SRC = "ice_ssl_key_src", Kind::Text, DefaultValue::None, [IceVia], false,
+        "With ice_protocol = ssl: PEM file on the controller of Glacier2's private key, pushed to ice_via/certs/server.key (0600).";
     ICE_VIA_CPU_QUOTA = "ice_via_cpu_quota", Int, DefaultValue::Int(0), [IceVia], false,
         "CPUQuota of the IceGrid and Glacier2 units, in percent of one core; 0: no limit.";
     ICE_VIA_MEMORY_LIMIT = "ice_via_memory_limit", Int, DefaultValue::Int(0), [IceVia], false,
@@ -288,10 +294,14 @@ variables! {
         "Serve the admin web UI over https too (port 443).";
     ADMIN_SERVER_NAME = "admin_server_name", Kind::Text, Computed("required with enable_tls"), [Admin], false,
         "The admin web UI's host name (nginx server_name).";
-    ADMIN_SSL_CERTIFICATE = "admin_ssl_certificate", Path, Computed("required with enable_tls"), [Admin], false,
-        "Path of the web UI's certificate on the admin host.";
-    ADMIN_SSL_CERTIFICATE_KEY = "admin_ssl_certificate_key", Path, Computed("required with enable_tls"), [Admin], false,
-        "Path of the web UI's private key on the admin host.";
+    ADMIN_SSL_CERTIFICATE = "admin_ssl_certificate", Path, Computed("admin/certs/admin.crt below deploy_dir with admin_ssl_certificate_src"), [Admin], false,
+        "Path of the web UI's certificate on the admin host (put there by hand unless admin_ssl_certificate_src is set).";
+    ADMIN_SSL_CERTIFICATE_KEY = "admin_ssl_certificate_key", Path, Computed("admin/certs/admin.key below deploy_dir with admin_ssl_certificate_key_src"), [Admin], false,
+        "Path of the web UI's private key on the admin host (put there by hand unless admin_ssl_certificate_key_src is set).";
+    ADMIN_SSL_CERTIFICATE_SRC = "admin_ssl_certificate_src", Kind::Text, DefaultValue::None, [Admin], false,
+        "With enable_tls: PEM file on the controller of the web UI's certificate (chain included), pushed to admin_ssl_certificate.";
+    ADMIN_SSL_CERTIFICATE_KEY_SRC = "admin_ssl_certificate_key_src", Kind::Text, DefaultValue::None, [Admin], false,
+        "With enable_tls: PEM file on the controller of the web UI's private key, pushed to admin_ssl_certificate_key (0600, root).";
     ADMIN_SSL_PROTOCOLS = "admin_ssl_protocols", Kind::Text, Text(defaults::ADMIN_TLS_PROTOCOLS), [Admin], false,
         "nginx ssl_protocols.";
     ADMIN_SSL_CIPHERS = "admin_ssl_ciphers", Kind::Text, Text(defaults::ADMIN_TLS_CIPHERS), [Admin], false,

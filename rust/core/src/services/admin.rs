@@ -2,7 +2,8 @@
 //! (Debian's unit, our site) serving the web UI and proxying the backend.
 
 use super::{
-    Artifact, ArtifactKind, Backup, Ctx, Database, Describe, Dir, Port, Registration, Unit, Word,
+    Artifact, ArtifactKind, Backup, Ctx, Database, Describe, Dir, Port, Registration, Unit, Upload,
+    Word,
 };
 use crate::health::CheckKind;
 use crate::model::variables as var;
@@ -224,7 +225,47 @@ impl Describe for Nginx<'_> {
         vec!["nginx"]
     }
     fn directories(&self) -> Vec<Dir> {
-        Vec::new()
+        // The default place of pushed certificates (admin_ssl_certificate unset).
+        let certs = self.ctx.lay.admin_certs_dir();
+        match &self.ctx.org.settings.admin.tls {
+            Some(tls)
+                if tls.sources.is_some()
+                    && [&tls.cert_file, &tls.key_file]
+                        .iter()
+                        .any(|f| f.starts_with(&format!("{certs}/"))) =>
+            {
+                vec![self.ctx.dir(certs, 0o750)]
+            }
+            _ => Vec::new(),
+        }
+    }
+    /// The web UI's certificate and key from the controller, owned by root (nginx's master
+    /// reads them before it drops privileges).
+    fn uploads(&self) -> Vec<Upload> {
+        let Some(tls) = &self.ctx.org.settings.admin.tls else {
+            return Vec::new();
+        };
+        let Some((cert, key)) = &tls.sources else {
+            return Vec::new();
+        };
+        vec![
+            Upload {
+                variable: var::ADMIN_SSL_CERTIFICATE_SRC.name,
+                source: cert.clone(),
+                dest: tls.cert_file.clone(),
+                mode: 0o644,
+                root_owned: true,
+                secret: false,
+            },
+            Upload {
+                variable: var::ADMIN_SSL_CERTIFICATE_KEY_SRC.name,
+                source: key.clone(),
+                dest: tls.key_file.clone(),
+                mode: 0o600,
+                root_owned: true,
+                secret: true,
+            },
+        ]
     }
     fn config_files(&self) -> Vec<RenderedFile> {
         vec![render::admin::nginx_site(

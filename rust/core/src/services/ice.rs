@@ -1,6 +1,6 @@
 //! ice_via: the IceGrid registry and the Glacier2 router, from Debian's ZeroC packages.
 
-use super::{Ctx, Describe, Dir, Port, Word};
+use super::{Ctx, Describe, Dir, Port, Upload, Word};
 use crate::health::CheckKind;
 use crate::model::variables as var;
 use crate::model::{defaults, Group, IceProtocol, IceViaNode};
@@ -99,6 +99,40 @@ impl Describe for Glacier2<'_> {
             dirs.push(self.ctx.dir(self.ctx.lay.ice_certs_dir(), 0o750));
         }
         dirs
+    }
+    fn uploads(&self) -> Vec<Upload> {
+        let Some(src) = &self.node.ssl_sources else {
+            return Vec::new();
+        };
+        let dir = self.ctx.lay.ice_certs_dir();
+        let up = |variable: &'static str, source: &str, file: &str, mode: u32| Upload {
+            variable,
+            source: source.to_owned(),
+            dest: format!("{dir}/{file}"),
+            mode,
+            root_owned: false,
+            secret: mode == 0o600,
+        };
+        vec![
+            up(
+                var::ICE_SSL_CA_SRC.name,
+                &src.ca,
+                defaults::ICE_SSL_CA_FILE,
+                0o644,
+            ),
+            up(
+                var::ICE_SSL_CERT_SRC.name,
+                &src.cert,
+                defaults::ICE_SSL_CERT_FILE,
+                0o644,
+            ),
+            up(
+                var::ICE_SSL_KEY_SRC.name,
+                &src.key,
+                defaults::ICE_SSL_KEY_FILE,
+                0o600,
+            ),
+        ]
     }
     fn config_files(&self) -> Vec<RenderedFile> {
         vec![render::ice::glacier2(

@@ -90,11 +90,16 @@ impl<'a> Layout<'a> {
     pub fn admin_web_root(&self) -> String {
         format!("{}/web", self.group_dir(Group::Admin))
     }
+    /// Where the web UI's certificate and key are pushed when the inventory gives them as
+    /// controller files and no host path.
+    pub fn admin_certs_dir(&self) -> String {
+        admin_certs_dir(self.deploy_dir)
+    }
     pub fn icegrid_lmdb_dir(&self) -> String {
         format!("{}/registry", self.data_dir(Group::IceVia))
     }
     pub fn ice_certs_dir(&self) -> String {
-        format!("{}/certs", self.group_dir(Group::IceVia))
+        ice_certs_dir(self.deploy_dir)
     }
     pub fn fighter_code_dir(&self, group: Group) -> String {
         format!("{}/code", self.data_dir(group))
@@ -122,4 +127,32 @@ impl<'a> Layout<'a> {
             None => format!("{}/bin/python", self.fighter_venv(group)),
         }
     }
+}
+
+/// `<deploy_dir>/admin/certs` (read while the settings are built, before a [`Layout`] exists).
+pub fn admin_certs_dir(deploy_dir: &str) -> String {
+    format!(
+        "{}/{}/certs",
+        deploy_dir.trim_end_matches('/'),
+        Group::Admin.name()
+    )
+}
+
+/// The web UI's certificate pushed from `admin_ssl_certificate_src` when no host path is set.
+pub fn default_admin_cert(deploy_dir: &str) -> String {
+    format!("{}/admin.crt", admin_certs_dir(deploy_dir))
+}
+
+/// The web UI's private key pushed from `admin_ssl_certificate_key_src` when no host path is set.
+pub fn default_admin_key(deploy_dir: &str) -> String {
+    format!("{}/admin.key", admin_certs_dir(deploy_dir))
+}
+
+/// `<deploy_dir>/ice_via/certs`: Glacier2's certificate authority, certificate and key.
+pub fn ice_certs_dir(deploy_dir: &str) -> String {
+    format!(
+        "{}/{}/certs",
+        deploy_dir.trim_end_matches('/'),
+        Group::IceVia.name()
+    )
 }

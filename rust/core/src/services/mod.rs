@@ -178,6 +178,23 @@ pub struct Artifact {
     pub cpu_flag: Option<CpuFlag>,
 }
 
+/// A file the inventory names on the controller (a certificate, a private key), pushed to the
+/// host by deploy; its service restarts when it changes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Upload {
+    /// The inventory variable naming the controller's file.
+    pub variable: &'static str,
+    /// The controller's path, as the inventory gives it.
+    pub source: String,
+    pub dest: String,
+    pub mode: u32,
+    /// Owned by root whatever its place (nginx's master reads its keys as root); else by
+    /// [`Layout::owner_of`].
+    pub root_owned: bool,
+    /// A private key: never shown (no_log, no diff).
+    pub secret: bool,
+}
+
 /// A service the instance registers in consul (on the first consul agent).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Registration {
@@ -289,6 +306,10 @@ pub trait Describe {
         Vec::new()
     }
     fn secrets(&self) -> Vec<Generated> {
+        Vec::new()
+    }
+    /// Files pushed from the controller (certificates and keys the inventory names).
+    fn uploads(&self) -> Vec<Upload> {
         Vec::new()
     }
     fn python_env(&self) -> Option<PythonEnv> {
