@@ -63,7 +63,18 @@ enum Command {
     Status(runner_cmd::StatusArgs),
     /// Remove the organisation from its hosts (the cleanup playbook); asks for its name.
     Destroy(runner_cmd::DestroyArgs),
-    /// List the past runs of up, down, restart, destroy.
+    /// Upgrade to a new artifact bundle, one instance at a time behind health gates; a failed
+    /// instance is rolled back (--rollback: the whole organisation back to its previous version).
+    Upgrade(runner_cmd::UpgradeArgs),
+    /// Apply an inventory change: re-render, restart only what changed, one instance at a time.
+    Reload(runner_cmd::SimpleArgs),
+    /// Remove one data or compute host (or a consul server, keeping quorum); asks for the host.
+    ScaleIn(runner_cmd::ScaleInArgs),
+    /// Back up the admin database, the carrier's p2p key and consul's KV to a 0600 archive.
+    Backup(runner_cmd::SimpleArgs),
+    /// Bring a backup archive back into the deployed organisation.
+    Restore(runner_cmd::RestoreArgs),
+    /// List the past runs of up, down, restart, destroy and the day-2 operations.
     Runs(runner_cmd::RunsArgs),
     /// Run a failed or interrupted run again from its first unfinished step.
     Replay(runner_cmd::ReplayArgs),
@@ -104,6 +115,11 @@ fn main() -> ExitCode {
         Command::Restart(args) => runner_cmd::simple("restart", args, &printer),
         Command::Status(args) => runner_cmd::status_cmd(args, &printer),
         Command::Destroy(args) => runner_cmd::destroy(args, &printer),
+        Command::Upgrade(args) => runner_cmd::upgrade(args, &printer),
+        Command::Reload(args) => runner_cmd::simple("reload", args, &printer),
+        Command::ScaleIn(args) => runner_cmd::scale_in(args, &printer),
+        Command::Backup(args) => runner_cmd::simple("backup", args, &printer),
+        Command::Restore(args) => runner_cmd::restore(args, &printer),
         Command::Runs(args) => runner_cmd::runs(args, &printer),
         Command::Replay(args) => runner_cmd::replay(args, &printer),
         Command::ArgumentSpecs(args) => argument_specs_cmd::run(args),

@@ -229,34 +229,78 @@ fn confirm(
                 Err(ExitStatus::Failure)
             }
         }
-        Confirm::ClusterName => {
-            let typed = match given_name {
-                Some(n) => n.to_owned(),
-                None if interactive() => {
-                    eprint!("{} removes the organisation {cluster} (data, database, deployed files) from its hosts.\nType its name to go on: ", op.name);
-                    let _ = std::io::stderr().flush();
-                    let mut line = String::new();
-                    let _ = std::io::stdin().lock().read_line(&mut line);
-                    line.trim().to_owned()
-                }
-                None => {
-                    printer.error(format_args!(
-                        "{} needs the organisation's name: nothing was removed; run again with --confirm {cluster}",
-                        op.name
-                    ));
-                    return Err(ExitStatus::Usage);
-                }
-            };
-            if typed != *cluster {
-                printer.error(format_args!(
-                    "the name `{}` is not the organisation's (`{cluster}`): nothing was removed; run again with --confirm {cluster}",
-                    metis_core::diag::printable(&typed)
-                ));
+        Confirm::ClusterName => typed(
+            op,
+            cluster,
+            "the organisation's name",
+            given_name,
+            params,
+            printer,
+        ),
+        Confirm::Typed(param) => {
+            let Some(expected) = params.get(param).cloned() else {
+                printer.error(format_args!("{} needs --{param}", op.name));
                 return Err(ExitStatus::Usage);
-            }
-            params.insert(ops::CONFIRMATION.to_owned(), typed);
-            Ok(())
+            };
+            typed(
+                op,
+                &expected,
+                &format!("the {param}"),
+                given_name,
+                params,
+                printer,
+            )
         }
+    }
+}
+
+/// A destructive operation goes on only when the operator typed `expected` (or gave it with
+/// `--confirm`); the typed text becomes the run's confirmation parameter.
+fn typed(
+    op: &Operation,
+    expected: &str,
+    what: &str,
+    given_name: Option<&str>,
+    params: &mut Params,
+    printer: &Printer,
+) -> Result<(), ExitStatus> {
+    let typed = match given_name {
+        Some(n) => n.to_owned(),
+        None if interactive() => {
+            eprint!(
+                "{} removes what was deployed ({}). Type {what} ({expected}) to go on: ",
+                op.name,
+                removes(op)
+            );
+            let _ = std::io::stderr().flush();
+            let mut line = String::new();
+            let _ = std::io::stdin().lock().read_line(&mut line);
+            line.trim().to_owned()
+        }
+        None => {
+            printer.error(format_args!(
+                "{} needs {what}: nothing was removed; run again with --confirm {expected}",
+                op.name
+            ));
+            return Err(ExitStatus::Usage);
+        }
+    };
+    if typed != expected {
+        printer.error(format_args!(
+            "`{}` is not {what} (`{expected}`): nothing was removed; run again with --confirm {expected}",
+            metis_core::diag::printable(&typed)
+        ));
+        return Err(ExitStatus::Usage);
+    }
+    params.insert(ops::CONFIRMATION.to_owned(), typed);
+    Ok(())
+}
+
+/// What a destructive operation removes, for its question.
+fn removes(op: &Operation) -> &'static str {
+    match op.confirm {
+        Confirm::Typed(_) => "the host's services, data and registrations",
+        _ => "the organisation's data, database and deployed files on every host",
     }
 }
 
@@ -358,16 +402,23 @@ pub fn up(args: UpArgs, printer: &Printer) -> ExitStatus {
     finish(run::execute(&prepared.settings, &req), printer)
 }
 
-/// `down` (stop) and `restart`: one step, the plan confirmed.
-pub fn simple(name: &str, args: SimpleArgs, printer: &Printer) -> ExitStatus {
+/// Validates, shows the plan, asks what the operation asks, then runs all its steps.
+fn run_op(
+    name: &str,
+    input: &InventoryArgs,
+    common: &Common,
+    yes: bool,
+    given: Option<&str>,
+    mut params: Params,
+    printer: &Printer,
+) -> ExitStatus {
     let op = operation(name);
     let steps = op.step_names();
-    let prepared = match prepare(&args.input, &args.common, printer, Need::Everything, &steps) {
+    let prepared = match prepare(input, common, printer, Need::Everything, &steps) {
         Ok(p) => p,
         Err(s) => return s,
     };
-    let mut params = Params::new();
-    if let Err(s) = confirm(op, &prepared, &steps, args.yes, None, &mut params, printer) {
+    if let Err(s) = confirm(op, &prepared, &steps, yes, given, &mut params, printer) {
         return s;
     }
     let req = Request {
@@ -380,33 +431,140 @@ pub fn simple(name: &str, args: SimpleArgs, printer: &Printer) -> ExitStatus {
     finish(run::execute(&prepared.settings, &req), printer)
 }
 
+/// `down`, `restart`, `reload`, `backup`: the operation's steps, the plan confirmed.
+pub fn simple(name: &str, args: SimpleArgs, printer: &Printer) -> ExitStatus {
+    run_op(
+        name,
+        &args.input,
+        &args.common,
+        args.yes,
+        None,
+        Params::new(),
+        printer,
+    )
+}
+
 pub fn destroy(args: DestroyArgs, printer: &Printer) -> ExitStatus {
-    let op = operation("destroy");
-    let steps = op.step_names();
-    let prepared = match prepare(&args.input, &args.common, printer, Need::Everything, &steps) {
-        Ok(p) => p,
-        Err(s) => return s,
-    };
-    let mut params = Params::new();
-    if let Err(s) = confirm(
-        op,
-        &prepared,
-        &steps,
+    run_op(
+        "destroy",
+        &args.input,
+        &args.common,
         false,
         args.confirm.as_deref(),
-        &mut params,
+        Params::new(),
         printer,
-    ) {
-        return s;
-    }
-    let req = Request {
-        operation: op,
-        params,
-        from: 0,
-        only: None,
-        replay_of: None,
+    )
+}
+
+#[derive(clap::Args)]
+pub struct UpgradeArgs {
+    #[command(flatten)]
+    input: InventoryArgs,
+    /// The new artifact bundle: a directory or .tar.gz on this machine, or an https URL.
+    #[arg(long, value_name = "PATH|URL", required_unless_present = "rollback")]
+    bundle: Option<String>,
+    /// Return every instance to the artifacts it ran before the last upgrade.
+    #[arg(long, conflicts_with = "bundle")]
+    rollback: bool,
+    /// Do not ask for confirmation.
+    #[arg(short = 'y', long)]
+    yes: bool,
+    #[command(flatten)]
+    common: Common,
+}
+
+pub fn upgrade(args: UpgradeArgs, printer: &Printer) -> ExitStatus {
+    let (name, params) = match args.bundle {
+        Some(b) => {
+            // A local bundle is read by local_prepare on this machine: pass it absolute.
+            let b = if b.starts_with("http://") || b.starts_with("https://") {
+                b
+            } else {
+                std::path::absolute(&b)
+                    .map(|p| p.display().to_string())
+                    .unwrap_or(b)
+            };
+            ("upgrade", Params::from([(ops::BUNDLE.to_owned(), b)]))
+        }
+        None => ("rollback", Params::new()),
     };
-    finish(run::execute(&prepared.settings, &req), printer)
+    run_op(
+        name,
+        &args.input,
+        &args.common,
+        args.yes,
+        None,
+        params,
+        printer,
+    )
+}
+
+#[derive(clap::Args)]
+pub struct ScaleInArgs {
+    #[command(flatten)]
+    input: InventoryArgs,
+    /// The host to remove from the organisation (its inventory name).
+    #[arg(long, value_name = "HOST")]
+    host: String,
+    /// The host again, instead of typing it.
+    #[arg(long, value_name = "HOST")]
+    confirm: Option<String>,
+    #[command(flatten)]
+    common: Common,
+}
+
+pub fn scale_in(args: ScaleInArgs, printer: &Printer) -> ExitStatus {
+    let params = Params::from([("host".to_owned(), args.host)]);
+    run_op(
+        "scale-in",
+        &args.input,
+        &args.common,
+        false,
+        args.confirm.as_deref(),
+        params,
+        printer,
+    )
+}
+
+#[derive(clap::Args)]
+pub struct RestoreArgs {
+    #[command(flatten)]
+    input: InventoryArgs,
+    /// The archive a backup wrote (under the organisation's backups directory); after the
+    /// inventory: `restore INVENTORY ARCHIVE`.
+    #[arg(value_name = "ARCHIVE")]
+    file: Option<PathBuf>,
+    /// Do not ask for confirmation.
+    #[arg(short = 'y', long)]
+    yes: bool,
+    #[command(flatten)]
+    common: Common,
+}
+
+pub fn restore(args: RestoreArgs, printer: &Printer) -> ExitStatus {
+    // Optional for clap (the inventory before it is an optional positional), required here.
+    let Some(file) = args.file else {
+        printer.error("restore needs the backup archive: metis-deploy restore INVENTORY ARCHIVE");
+        return ExitStatus::Usage;
+    };
+    let file = std::path::absolute(&file).unwrap_or(file);
+    if !file.is_file() {
+        printer.error(format_args!(
+            "{}: no such backup archive; `metis-deploy backup` prints the path of the one it writes",
+            file.display()
+        ));
+        return ExitStatus::Usage;
+    }
+    let params = Params::from([("file".to_owned(), file.display().to_string())]);
+    run_op(
+        "restore",
+        &args.input,
+        &args.common,
+        args.yes,
+        None,
+        params,
+        printer,
+    )
 }
 
 pub fn status_cmd(args: StatusArgs, printer: &Printer) -> ExitStatus {
@@ -714,7 +872,10 @@ mod tests {
 
     #[test]
     fn every_subcommand_is_in_the_table() {
-        for name in ["up", "down", "restart", "destroy", "status"] {
+        for name in [
+            "up", "down", "restart", "destroy", "status", "upgrade", "rollback", "reload",
+            "scale-in", "backup", "restore",
+        ] {
             assert!(ops::operation(name).is_some(), "{name}");
         }
     }

@@ -49,6 +49,11 @@ impl Setup {
             "status",
             "stop",
             "cleanup",
+            "upgrade",
+            "reload",
+            "scale_in",
+            "backup",
+            "restore",
         ] {
             std::fs::write(dir.join(format!("playbooks/{s}.yml")), "---\n").expect("playbook");
         }
@@ -293,6 +298,70 @@ fn destroy_without_the_right_name_runs_nothing() {
     )
     .expect("log");
     assert!(log.contains(r#"-e {"confirm_cleanup":"lab"}"#), "{log}");
+}
+
+#[test]
+fn day2_subcommands_fill_their_playbooks_variables() {
+    let t = Setup::new("runner-day2");
+    let inv = t.inv();
+    // scale-in removes a host: the host typed again, else nothing runs.
+    let out = t.run(&["scale-in", &inv, "--host", "198.51.100.13"], &[]);
+    assert_exit(&out, 2);
+    assert!(stderr(&out).contains("run again with --confirm 198.51.100.13"));
+    let out = t.run(
+        &[
+            "scale-in",
+            &inv,
+            "--host",
+            "198.51.100.13",
+            "--confirm",
+            "198.51.100.12",
+        ],
+        &[],
+    );
+    assert_exit(&out, 2);
+    assert!(t.runs().is_empty());
+    let out = t.run(
+        &[
+            "scale-in",
+            &inv,
+            "--host",
+            "198.51.100.13",
+            "--confirm",
+            "198.51.100.13",
+        ],
+        &[],
+    );
+    assert_exit(&out, 0);
+    let vars = &t.runs()[0]["steps"][0]["extra_vars"];
+    assert_eq!(vars["scale_in_host"], "198.51.100.13");
+    assert_eq!(vars["confirm_scale_in"], "198.51.100.13");
+    // upgrade: local_prepare gets the bundle (absolute), then the upgrade playbook.
+    let out = t.run(&["upgrade", &inv, "--bundle", "some/bundle", "-y"], &[]);
+    assert_exit(&out, 0);
+    let run = t
+        .runs()
+        .into_iter()
+        .find(|r| r["operation"] == "upgrade")
+        .expect("upgrade run");
+    assert_eq!(statuses(&run), ["succeeded", "succeeded"]);
+    let bundle = run["steps"][0]["extra_vars"]["offline_bundle"]
+        .as_str()
+        .expect("offline_bundle");
+    assert!(
+        Path::new(bundle).is_absolute() && bundle.ends_with("some/bundle"),
+        "{bundle}"
+    );
+    // --rollback takes no bundle; without either, a usage error.
+    let out = t.run(&["upgrade", &inv, "--rollback", "-y"], &[]);
+    assert_exit(&out, 0);
+    assert_exit(&t.run(&["upgrade", &inv], &[]), 2);
+    // restore: a missing archive is named before anything runs.
+    let before = t.runs().len();
+    let out = t.run(&["restore", &inv, "/nonexistent/backup.tar.gz", "-y"], &[]);
+    assert_exit(&out, 2);
+    assert!(stderr(&out).contains("/nonexistent/backup.tar.gz: no such backup archive"));
+    assert_eq!(t.runs().len(), before);
 }
 
 #[test]

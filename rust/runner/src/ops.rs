@@ -34,6 +34,9 @@ pub enum Confirm {
     Plan,
     /// The organisation's name must be typed (or given with `--confirm NAME`).
     ClusterName,
+    /// The value of this parameter (e.g. the host that scale-in removes) must be typed again
+    /// (or given with `--confirm VALUE`).
+    Typed(&'static str),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -87,8 +90,7 @@ pub const OPERATIONS: &[Operation] = &[
         }],
         confirm: Confirm::ClusterName,
     },
-    // Day 2 (issue 12; their playbooks come with that work): the CLI wires each as a subcommand
-    // that fills the named parameters.
+    // Day 2: each a subcommand that fills the named parameters.
     Operation {
         name: "upgrade",
         steps: &[
@@ -119,10 +121,10 @@ pub const OPERATIONS: &[Operation] = &[
             playbook: "scale_in",
             vars: &[
                 ("scale_in_host", Value::Param("host")),
-                ("confirm_scale_in", Value::Param("host")),
+                ("confirm_scale_in", Value::Confirmation),
             ],
         }],
-        confirm: Confirm::Plan,
+        confirm: Confirm::Typed("host"),
     },
     Operation {
         name: "backup",
@@ -267,7 +269,13 @@ mod tests {
         );
         assert_eq!(op.steps[1].extra_vars(op, &p("x")), Ok(vec![]));
         let op = operation("scale-in").expect("scale-in");
-        let params = Params::from([("host".to_owned(), "198.51.100.13".to_owned())]);
+        assert_eq!(op.confirm, Confirm::Typed("host"));
+        let mut params = Params::from([("host".to_owned(), "198.51.100.13".to_owned())]);
+        let err = op.steps[0]
+            .extra_vars(op, &params)
+            .expect_err("no typed confirmation");
+        assert_eq!(err.param, CONFIRMATION);
+        params.insert(CONFIRMATION.to_owned(), "198.51.100.13".to_owned());
         assert_eq!(
             op.steps[0].extra_vars(op, &params),
             Ok(vec![
