@@ -308,7 +308,9 @@ fn check_host(org: &Organization, p: &HostPlan) {
             None => assert!(s.artifacts.is_empty(), "{host} {}: no release", s.name),
             Some(r) => {
                 assert!(has_dir(&r.version_file), "{host}: {}", r.version_file);
-                assert!(r.previous_version_file.starts_with(&format!("{}/", r.previous_dir)));
+                assert!(r
+                    .previous_version_file
+                    .starts_with(&format!("{}/", r.previous_dir)));
                 for a in &s.artifacts {
                     let kept = a.archive.as_deref().unwrap_or(&a.dest);
                     assert_eq!(a.kept, kept, "{host} {}", a.source);

@@ -1,9 +1,7 @@
 //! Consul: one agent per consul host, all servers. The first host's agent is the one every
 //! other service registers with; it is also where the KV entries are written.
 
-use super::{
-    Artifact, ArtifactKind, Backup, Ctx, Describe, Dir, KvEntry, NamedCheck, Port, Word,
-};
+use super::{Artifact, ArtifactKind, Backup, Ctx, Describe, Dir, KvEntry, NamedCheck, Port, Word};
 use crate::health::CheckKind;
 use crate::model::variables as var;
 use crate::model::{defaults, ConsulNode, Group};

@@ -76,7 +76,11 @@ impl<'a> Layout<'a> {
     }
     /// The bundle version a service's artifacts on the host came from.
     pub fn version_file(&self, service: Service) -> String {
-        format!("{}/{}.version", self.group_dir(service.group()), service.name())
+        format!(
+            "{}/{}.version",
+            self.group_dir(service.group()),
+            service.name()
+        )
     }
     /// The consul KV keys of the organisation, kept by a backup before they are fetched.
     pub fn consul_kv_backup(&self) -> String {
