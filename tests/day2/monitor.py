@@ -49,12 +49,13 @@ def unhealthy(checks):
 with open(out, "w", encoding="utf-8") as f:
     while not os.path.exists(stop):
         t = time.time()
-        r = subprocess.run([binary, "health", inv, "--format", "json", "--timeout", "1000"], capture_output=True, text=True)
+        r = subprocess.run([binary, "health", inv, "--format", "json"], capture_output=True, text=True)
         try:
             checks = json.loads(r.stdout)["checks"]
         except (ValueError, KeyError):
             checks = None
-        line = {"t": round(t, 1), "unhealthy": unhealthy(checks) if checks is not None else ["?"]}
+        line = {"t": round(t, 1), "unhealthy": unhealthy(checks) if checks is not None else ["?"],
+                "failed": [f'{c["service"]}@{c["host"]} {c["check"]}: {c["outcome"]}' for c in checks or [] if not c["ok"]]}
         f.write(json.dumps(line) + "\n")
         f.flush()
         time.sleep(max(0.0, 0.5 - (time.time() - t)))
