@@ -5,9 +5,10 @@ writes one JSON line per sample to OUT: the instances ("service@host") unhealthy
     monitor.py INVENTORY METIS_DEPLOY OUT STOP
 
 A check that goes through another instance counts against that instance while it is down:
-nginx's proxy to the admin on its host, the registrations and KV keys read from the first consul
-agent, and the cluster's leader/peers checks (against the consul server that is down, else
-"consul@cluster" while the cluster converges). Run inside the lab's namespace."""
+nginx's proxy to the admin on its host; the registrations and KV keys read from the first consul
+agent (against it while it is down, against the consul server that is down or "consul@cluster"
+while the cluster's leader/peers checks fail: a server leaving or rejoining); the cluster's
+leader/peers checks (against the consul server that is down, else "consul@cluster"). Run inside the lab's namespace."""
 
 import json
 import os
@@ -33,14 +34,19 @@ def unhealthy(checks):
             own.add((svc, host))
     first_down = any(svc == "consul" and ip_of.get(host, host) == first for svc, host in own)
     consul_down = sorted(h for s, h in own if s == "consul")
+    # The cluster is not settled (a server stopping or rejoining): reads through it fail too.
+    unsettled = any(n in ("leader", "peers") for names in down.values() for n in names)
+    consul_now = ("consul", consul_down[0]) if consul_down else ("consul", "cluster")
     result = set(own)
     for (svc, host), names in down.items():
         for n in names:
             if n.startswith("consul ") or n.startswith("kv "):
-                result.add(("consul", next(h for s, h in own if s == "consul" and ip_of.get(h, h) == first))
-                           if first_down else (svc, host))
+                if first_down:
+                    result.add(("consul", next(h for s, h in own if s == "consul" and ip_of.get(h, h) == first)))
+                else:
+                    result.add(consul_now if unsettled else (svc, host))
             elif n in ("leader", "peers"):
-                result.add(("consul", consul_down[0]) if consul_down else ("consul", "cluster"))
+                result.add(consul_now)
             elif n == "http proxy":
                 result.add(("admin", host) if ("admin", host) in own else (svc, host))
     return sorted(f"{s}@{h}" for s, h in result)
