@@ -108,7 +108,7 @@ invocations() { # "host unit invocation-id" of every planned unit
 invocations "$inv" >"$work/inv-before"
 inv2=$work/inventory-port.ini
 sed 's/^data_port = \[8700, 8701, 8702\]/data_port = [8700, 8711, 8702]/' "$inv" >"$inv2"
-play reload-check "$inv2" reload --check --diff && grep -q "8711" "$work/logs/reload-check.log" && no_secret_in "$work/logs/reload-check.log" \
+play reload-check "$inv2" reload --check --diff --tags data && grep -q "8711" "$work/logs/reload-check.log" && no_secret_in "$work/logs/reload-check.log" \
   && pass "reload --check --diff shows the change, no secret" || { fail "reload --check --diff"; show_tail "$work/logs/reload-check.log"; }
 if play reload "$inv2" reload; then
   invocations "$inv2" >"$work/inv-after"
