@@ -50,6 +50,12 @@ class Artifact(TypedDict):
     """Only for the host whose CPU has / lacks avx2."""
     archive: str | None
     """Where an archive (unzip/untar) is kept on the host; unpacked again when it changes."""
+    kept: str
+    """Where the bundle's file or directory is kept on the host (``archive`` or ``dest``)."""
+    previous: str
+    """Where an upgrade keeps the previous version of ``kept`` (for a rollback)."""
+    staged: str
+    """Where an upgrade pushes the new version of ``kept`` before switching to it."""
 
 
 class Port(TypedDict):
@@ -113,6 +119,17 @@ class Database(TypedDict):
 class Backup(TypedDict, total=False):
     path: str
     database: str
+    """Dumped into ``path`` first."""
+    kv_prefix: str
+    """The consul KV keys under it, read from the service's HTTP API into ``path`` first."""
+
+
+class Release(TypedDict):
+    version_file: str
+    """Holds the bundle version the installed artifacts came from."""
+    previous_version_file: str
+    previous_dir: str
+    staged_dir: str
 
 
 class Options(TypedDict):
@@ -174,6 +191,8 @@ class ServicePlan(TypedDict):
     """Files of the distribution removed so that they do not compete with the service."""
     database: Database | None
     backup: Backup | None
+    release: Release | None
+    """Where an upgrade keeps the versions of the service's artifacts (services with artifacts)."""
 
 
 class HostPlan(TypedDict):

@@ -541,7 +541,7 @@ def test_admin_jar_needs_its_schema_then_serves_and_registers(bins, bundle, tmp_
     ok = wait_for(lambda: (not p.running()) or http_req("GET", f"http://{ip}:{web}/datum-admin/health")[:2],
                   60, "the admin's health endpoint")
     assert p.running(), p.text()
-    assert ok == (200, b'{"status":"UP"}')
+    assert ok == (200, b'{"status":"UP","version":"0.5.1-standin"}')  # the bundle's version, for upgrade tests
     assert http_req("GET", f"http://{ip}:{web}/datum-admin/other")[0] == 401
     assert http_req("GET", f"http://{ip}:{web}/elsewhere")[0] == 404
     assert_h2_server(ip, grpc)

@@ -154,8 +154,24 @@ pub struct ServicePlan {
     pub disable_files: Vec<String>,
     /// The database the service owns on its host (the admin's).
     pub database: Option<DatabasePlan>,
-    /// What cleanup keeps on the controller before removing the service.
+    /// What a backup (and cleanup, before removing the service) keeps on the controller.
     pub backup: Option<BackupPlan>,
+    /// Where an upgrade keeps the versions of the service's artifacts (services with artifacts).
+    pub release: Option<ReleasePlan>,
+}
+
+/// The versions of a service's artifacts on its host: the installed one, the previous one (kept
+/// by an upgrade for a rollback) and the next one (pushed by an upgrade before the switch).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ReleasePlan {
+    /// Holds the bundle version the installed artifacts came from.
+    pub version_file: String,
+    /// The version of the artifacts kept in `previous_dir`.
+    pub previous_version_file: String,
+    /// The previous artifacts (each artifact's `previous` is below it).
+    pub previous_dir: String,
+    /// The pushed, not yet installed artifacts (each artifact's `staged` is below it).
+    pub staged_dir: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -181,6 +197,9 @@ pub struct BackupPlan {
     /// The database dumped into `path` first.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub database: Option<String>,
+    /// The consul KV keys under this prefix, read from the service's HTTP API into `path` first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kv_prefix: Option<&'static str>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -225,6 +244,13 @@ pub struct ArtifactPlan {
     /// Where an archive (unzip/untar) is kept on the host, beside what it unpacks to; it is
     /// unpacked again when it changes.
     pub archive: Option<String>,
+    /// Where the bundle's file (or directory) is kept on the host: `archive` for an archive,
+    /// else `dest`.
+    pub kept: String,
+    /// Where an upgrade keeps the previous version of `kept`.
+    pub previous: String,
+    /// Where an upgrade pushes the new version of `kept` before switching to it.
+    pub staged: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -459,7 +485,11 @@ fn service_plan(org: &Organization, inst: &Instance<'_>) -> ServicePlan {
                 let (owner, group) = owned(&a.dest);
                 let archive = matches!(a.kind, ArtifactKind::Unzip | ArtifactKind::Untar)
                     .then(|| lay.archive_path(service.group(), &a.source));
+                let g = service.group();
                 ArtifactPlan {
+                    kept: archive.clone().unwrap_or_else(|| a.dest.clone()),
+                    previous: format!("{}/{}", lay.previous_dir(g), a.source),
+                    staged: format!("{}/{}", lay.staged_dir(g), a.source),
                     archive,
                     name: a.name,
                     source: a.source,
@@ -566,6 +596,20 @@ fn service_plan(org: &Organization, inst: &Instance<'_>) -> ServicePlan {
         backup: desc.backup().map(|b| BackupPlan {
             path: b.path,
             database: b.database,
+            kv_prefix: b.kv_prefix,
+        }),
+        release: (!desc.artifacts().is_empty()).then(|| {
+            let g = service.group();
+            ReleasePlan {
+                version_file: lay.version_file(service),
+                previous_version_file: format!(
+                    "{}/{}.version",
+                    lay.previous_dir(g),
+                    service.name()
+                ),
+                previous_dir: lay.previous_dir(g),
+                staged_dir: lay.staged_dir(g),
+            }
         }),
     }
 }

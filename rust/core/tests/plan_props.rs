@@ -301,6 +301,39 @@ fn check_host(org: &Organization, p: &HostPlan) {
                 );
             }
         }
+        // Upgrades: the versions of a service's artifacts live in its group's directory, each
+        // artifact's previous and staged copies below the release's directories, apart from
+        // every other service's and from what runs.
+        match &s.release {
+            None => assert!(s.artifacts.is_empty(), "{host} {}: no release", s.name),
+            Some(r) => {
+                assert!(has_dir(&r.version_file), "{host}: {}", r.version_file);
+                assert!(r
+                    .previous_version_file
+                    .starts_with(&format!("{}/", r.previous_dir)));
+                for a in &s.artifacts {
+                    let kept = a.archive.as_deref().unwrap_or(&a.dest);
+                    assert_eq!(a.kept, kept, "{host} {}", a.source);
+                    assert_eq!(a.previous, format!("{}/{}", r.previous_dir, a.source));
+                    assert_eq!(a.staged, format!("{}/{}", r.staged_dir, a.source));
+                    assert_ne!(a.previous, a.kept);
+                }
+                for o in p.services.iter().filter(|o| o.name != s.name) {
+                    if let Some(or) = &o.release {
+                        assert_ne!(or.version_file, r.version_file, "{host}");
+                        assert_ne!(or.previous_version_file, r.previous_version_file, "{host}");
+                    }
+                }
+            }
+        }
+        // Backups: a KV backup only on the first consul agent, under the organisation's prefix.
+        if let Some(b) = &s.backup {
+            assert!(has_dir(&b.path), "{host}: backup {}", b.path);
+            if let Some(prefix) = b.kv_prefix {
+                assert_eq!(s.name, "consul");
+                assert!(s.kv_writes.iter().all(|kv| kv.key.starts_with(prefix)));
+            }
+        }
         for g in &s.secrets {
             assert!(
                 has_dir(&g.path) && g.mode.0 == 0o600,

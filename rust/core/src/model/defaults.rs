@@ -41,6 +41,8 @@ pub const FIGHTER_MIN_PORT: u16 = 1025;
 pub const CONSUL_MIN_DEREGISTER_SECS: u32 = 60;
 
 /// Consul KV keys the services read at start.
+/// The prefix of every consul KV key of the organisation (what a backup keeps).
+pub const KV_PREFIX: &str = "datumnetwork/";
 pub const KV_GLACIER2: &str = "datumnetwork/glacier2_ip_port";
 pub const KV_ICEGRID: &str = "datumnetwork/icegrid_ip_port";
 pub const KV_DATA_CENTER: &str = "datumnetwork/dataCenter_ip_port";

@@ -174,6 +174,14 @@ variables! {
         "A bundle carried by hand (directory or .tar.gz on the controller) for local_prepare, instead of download_url.";
     BUNDLE_CA_PATH = "bundle_ca_path", Kind::Text, DefaultValue::None, [], false,
         "PEM file of a private certificate authority that download_url's server certificate is checked against.";
+    UPGRADE_ROLLBACK = "upgrade_rollback", Bool, DefaultValue::Bool(false), [], false,
+        "The upgrade playbook returns every instance to the previous artifacts kept on its host instead of upgrading.";
+    SCALE_IN_HOST = "scale_in_host", Kind::Text, DefaultValue::None, [], false,
+        "The inventory host the scale_in playbook removes from the organisation.";
+    CONFIRM_SCALE_IN = "confirm_scale_in", Kind::Text, DefaultValue::None, [], false,
+        "Must repeat scale_in_host: scale_in removes nothing without it.";
+    RESTORE_FILE = "restore_file", Kind::Text, DefaultValue::None, [], false,
+        "The archive (on the controller) made by the backup playbook that the restore playbook brings back.";
     STATE_DIR = "state_dir", Kind::Text, Computed(".metis-deploy/<cluster_name> next to the inventory"), [], false,
         "Directory on the controller keeping verified bundles and backups of the organisation.";
     APT_UPDATE_CACHE = "apt_update_cache", Bool, DefaultValue::Bool(true), [], false,

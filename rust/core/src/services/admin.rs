@@ -114,6 +114,7 @@ impl Describe for Admin<'_> {
                 defaults::ADMIN_DATABASE
             ),
             database: Some(defaults::ADMIN_DATABASE.to_owned()),
+            kv_prefix: None,
         })
     }
     fn directories(&self) -> Vec<Dir> {

@@ -114,6 +114,7 @@ impl Describe for Carrier<'_> {
         Some(Backup {
             path: self.ctx.lay.carrier_p2p_key(),
             database: None,
+            kv_prefix: None,
         })
     }
 

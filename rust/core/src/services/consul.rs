@@ -1,7 +1,7 @@
 //! Consul: one agent per consul host, all servers. The first host's agent is the one every
 //! other service registers with; it is also where the KV entries are written.
 
-use super::{Artifact, ArtifactKind, Ctx, Describe, Dir, KvEntry, NamedCheck, Port, Word};
+use super::{Artifact, ArtifactKind, Backup, Ctx, Describe, Dir, KvEntry, NamedCheck, Port, Word};
 use crate::health::CheckKind;
 use crate::model::variables as var;
 use crate::model::{defaults, ConsulNode, Group};
@@ -147,5 +147,14 @@ impl Describe for Consul<'_> {
             });
         }
         out
+    }
+
+    /// The first agent: the organisation's KV keys, read through its HTTP API.
+    fn backup(&self) -> Option<Backup> {
+        self.is_first().then(|| Backup {
+            path: self.ctx.lay.consul_kv_backup(),
+            database: None,
+            kv_prefix: Some(defaults::KV_PREFIX),
+        })
     }
 }

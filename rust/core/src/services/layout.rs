@@ -65,6 +65,28 @@ impl<'a> Layout<'a> {
         format!("{}/{name}", self.group_dir(group))
     }
 
+    /// Where an upgrade keeps the group's previous artifacts (and the version they came from),
+    /// for a rollback.
+    pub fn previous_dir(&self, group: Group) -> String {
+        format!("{}/previous", self.group_dir(group))
+    }
+    /// Where an upgrade pushes the group's new artifacts before it switches a service to them.
+    pub fn staged_dir(&self, group: Group) -> String {
+        format!("{}/next", self.group_dir(group))
+    }
+    /// The bundle version a service's artifacts on the host came from.
+    pub fn version_file(&self, service: Service) -> String {
+        format!(
+            "{}/{}.version",
+            self.group_dir(service.group()),
+            service.name()
+        )
+    }
+    /// The consul KV keys of the organisation, kept by a backup before they are fetched.
+    pub fn consul_kv_backup(&self) -> String {
+        format!("{}/kv.json", self.group_dir(Group::Consul))
+    }
+
     pub fn consul_bin(&self) -> String {
         format!("{}/consul", self.group_dir(Group::Consul))
     }

@@ -246,12 +246,15 @@ pub struct Database {
     pub server: Service,
 }
 
-/// What cleanup fetches to the controller before it removes a service.
+/// What a backup (and cleanup) fetches to the controller: a file of the host, a database dumped
+/// into it first, or consul KV keys read into it first.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Backup {
     pub path: String,
     /// Dumped into `path` first.
     pub database: Option<String>,
+    /// The keys under this prefix (read from this agent's HTTP API) written into `path` first.
+    pub kv_prefix: Option<&'static str>,
 }
 
 /// A check of an instance beyond its ports (consul's cluster checks).

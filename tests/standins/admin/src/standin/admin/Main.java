@@ -336,7 +336,7 @@ public final class Main {
         if (path.equals(context + "/health")) {
             boolean up = dbUp();
             status = up ? 200 : 503;
-            body = up ? "{\"status\":\"UP\"}" : "{\"status\":\"DOWN\",\"components\":{\"db\":{\"status\":\"DOWN\"}}}";
+            body = up ? "{\"status\":\"UP\",\"version\":" + ConsulClient.q(version()) + "}" : "{\"status\":\"DOWN\",\"components\":{\"db\":{\"status\":\"DOWN\"}}}";
         } else if (path.equals(context) || path.startsWith(context + "/")) {
             status = 401;
             body = "{\"code\":401,\"msg\":\"not logged in (datum-admin stand-in)\"}";
