@@ -150,7 +150,9 @@ proptest! {
 
     #[test]
     fn json_random_shapes(
-        groups in proptest::collection::vec(("[a-z]{1,3}", proptest::collection::vec("[a-z]{1,3}", 0..4), proptest::collection::vec("[a-z]{1,3}", 0..3)), 0..6),
+        // Children are named `c_...`, never a generated group's name: no cycle (a cycle is refused,
+        // rightly; this property is about shapes that parse).
+        groups in proptest::collection::vec(("[a-z]{1,3}", proptest::collection::vec("[a-z]{1,3}", 0..4), proptest::collection::vec("c_[a-z]{1,3}", 0..3)), 0..6),
         big in "-?[1-9][0-9]{0,39}",
     ) {
         let mut root = serde_json::Map::new();
