@@ -154,11 +154,18 @@ play cleanup "$inv3" cleanup -e confirm_cleanup=lab || { fail "cleanup"; show_ta
 play redeploy "$inv3" deploy && play restart "$inv3" start || { fail "deploy and start after cleanup"; show_tail "$work/logs/restart.log"; }
 [ "$(p2p_key)" != "$key_before" ] && [ -z "$(admin_sql "SELECT config_value FROM t_sys_config WHERE config_key='day2_marker'")" ] \
   && pass "the fresh organisation has a new identity and no marker row (what restore must bring back)" || fail "fresh organisation differs before restore"
-if play restore "$inv3" restore -e "restore_file=$archive"; then
-  [ "$(p2p_key)" = "$key_before" ] && [ "$(node_id)" = "$id_before" ] \
+fresh_key=$(p2p_key)
+if play restore-refused "$inv3" restore -e "restore_file=$archive"; then fail "restore without the organisation's name is refused"
+elif grep -q "confirm_restore=lab" "$work/logs/restore-refused.log" && [ "$(p2p_key)" = "$fresh_key" ]; then
+  pass "restore without the organisation's name: refused, nothing restored"
+else fail "restore refused: nothing restored"; show_tail "$work/logs/restore-refused.log"; fi
+archives_before=$(ls "$(dirname "$archive")"/lab-*.tar.gz | wc -l)
+if play restore "$inv3" restore -e "restore_file=$archive" -e confirm_restore=lab; then
+  [ "$(ls "$(dirname "$archive")"/lab-*.tar.gz | wc -l)" = $((archives_before + 1)) ] || echo "    no backup was made before the restore"
+  [ "$(ls "$(dirname "$archive")"/lab-*.tar.gz | wc -l)" = $((archives_before + 1)) ] && [ "$(p2p_key)" = "$key_before" ] && [ "$(node_id)" = "$id_before" ] \
     && [ "$(admin_sql "SELECT config_value FROM t_sys_config WHERE config_key='day2_marker'")" = kept ] \
     && [ "$(lx curl -sf "http://198.51.100.11:8500/v1/kv/datumnetwork/day2_marker?raw")" = day2 ] && healthy "$inv3" restore && no_secret_in "$work/logs/restore.log" \
-    && pass "restore: same admin rows, same p2p key and carrier identity, KV keys back, healthy" || fail "restore brings everything back"
+    && pass "restore: a backup of what it replaces first; then same admin rows, same p2p key and carrier identity, KV keys back, healthy" || fail "restore brings everything back"
 else fail "restore"; show_tail "$work/logs/restore.log" 40; fi
 expect_ok "no secret in Ansible's output" no_secret_in "$work"/logs/*.log
 

@@ -268,9 +268,9 @@ fn typed(
         Some(n) => n.to_owned(),
         None if interactive() => {
             eprint!(
-                "{} removes what was deployed ({}). Type {what} ({expected}) to go on: ",
+                "{} {}. Type {what} ({expected}) to go on: ",
                 op.name,
-                removes(op)
+                consequence(op)
             );
             let _ = std::io::stderr().flush();
             let mut line = String::new();
@@ -279,16 +279,18 @@ fn typed(
         }
         None => {
             printer.error(format_args!(
-                "{} needs {what}: nothing was removed; run again with --confirm {expected}",
-                op.name
+                "{} needs {what}: {}; run again with --confirm {expected}",
+                op.name,
+                nothing_done(op)
             ));
             return Err(ExitStatus::Usage);
         }
     };
     if typed != expected {
         printer.error(format_args!(
-            "`{}` is not {what} (`{expected}`): nothing was removed; run again with --confirm {expected}",
-            metis_core::diag::printable(&typed)
+            "`{}` is not {what} (`{expected}`): {}; run again with --confirm {expected}",
+            metis_core::diag::printable(&typed),
+            nothing_done(op)
         ));
         return Err(ExitStatus::Usage);
     }
@@ -296,11 +298,22 @@ fn typed(
     Ok(())
 }
 
-/// What a destructive operation removes, for its question.
-fn removes(op: &Operation) -> &'static str {
-    match op.confirm {
-        Confirm::Typed(_) => "the host's services, data and registrations",
-        _ => "the organisation's data, database and deployed files on every host",
+/// What the refusal of a destructive operation says was left alone.
+fn nothing_done(op: &Operation) -> &'static str {
+    match op.name {
+        "restore" => "nothing was restored",
+        _ => "nothing was removed",
+    }
+}
+
+/// What a destructive operation does, for its question.
+fn consequence(op: &Operation) -> &'static str {
+    match op.name {
+        "scale-in" => "removes the host's services, data and registrations",
+        "restore" => {
+            "replaces the admin database, the carrier's p2p key and the consul KV keys (after a backup of them)"
+        }
+        _ => "removes the organisation's data, database and deployed files from every host",
     }
 }
 
@@ -534,9 +547,9 @@ pub struct RestoreArgs {
     /// inventory: `restore INVENTORY ARCHIVE`.
     #[arg(value_name = "ARCHIVE")]
     file: Option<PathBuf>,
-    /// Do not ask for confirmation.
-    #[arg(short = 'y', long)]
-    yes: bool,
+    /// The organisation's name (cluster_name), instead of typing it.
+    #[arg(long, value_name = "NAME")]
+    confirm: Option<String>,
     #[command(flatten)]
     common: Common,
 }
@@ -560,8 +573,8 @@ pub fn restore(args: RestoreArgs, printer: &Printer) -> ExitStatus {
         "restore",
         &args.input,
         &args.common,
-        args.yes,
-        None,
+        false,
+        args.confirm.as_deref(),
         params,
         printer,
     )

@@ -358,10 +358,34 @@ fn day2_subcommands_fill_their_playbooks_variables() {
     assert_exit(&t.run(&["upgrade", &inv], &[]), 2);
     // restore: a missing archive is named before anything runs.
     let before = t.runs().len();
-    let out = t.run(&["restore", &inv, "/nonexistent/backup.tar.gz", "-y"], &[]);
+    let out = t.run(
+        &[
+            "restore",
+            &inv,
+            "/nonexistent/backup.tar.gz",
+            "--confirm",
+            "lab",
+        ],
+        &[],
+    );
     assert_exit(&out, 2);
     assert!(stderr(&out).contains("/nonexistent/backup.tar.gz: no such backup archive"));
+    // restore replaces the database and the identity: the organisation's name, typed.
+    let archive = t.dir.path("backup.tar.gz");
+    std::fs::write(&archive, "not read by the stand-in").expect("archive");
+    let out = t.run(&["restore", &inv, &archive], &[]);
+    assert_exit(&out, 2);
+    assert!(stderr(&out).contains("nothing was restored; run again with --confirm lab"));
     assert_eq!(t.runs().len(), before);
+    let out = t.run(&["restore", &inv, &archive, "--confirm", "lab"], &[]);
+    assert_exit(&out, 0);
+    let run = t
+        .runs()
+        .into_iter()
+        .find(|r| r["operation"] == "restore")
+        .expect("restore run");
+    assert_eq!(run["steps"][0]["extra_vars"]["restore_file"], archive);
+    assert_eq!(run["steps"][0]["extra_vars"]["confirm_restore"], "lab");
 }
 
 #[test]

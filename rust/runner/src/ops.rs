@@ -135,9 +135,12 @@ pub const OPERATIONS: &[Operation] = &[
         name: "restore",
         steps: &[Step {
             playbook: "restore",
-            vars: &[("restore_file", Value::Param("file"))],
+            vars: &[
+                ("restore_file", Value::Param("file")),
+                ("confirm_restore", Value::Confirmation),
+            ],
         }],
-        confirm: Confirm::Plan,
+        confirm: Confirm::ClusterName,
     },
 ];
 

@@ -182,6 +182,8 @@ variables! {
         "Must repeat scale_in_host: scale_in removes nothing without it.";
     RESTORE_FILE = "restore_file", Kind::Text, DefaultValue::None, [], false,
         "The archive (on the controller) made by the backup playbook that the restore playbook brings back.";
+    CONFIRM_RESTORE = "confirm_restore", Kind::Text, DefaultValue::None, [], false,
+        "Must be cluster_name: restore replaces the organisation's database, p2p key and KV keys (after a backup of them) only with it.";
     STATE_DIR = "state_dir", Kind::Text, Computed(".metis-deploy/<cluster_name> next to the inventory"), [], false,
         "Directory on the controller keeping verified bundles and backups of the organisation.";
     APT_UPDATE_CACHE = "apt_update_cache", Bool, DefaultValue::Bool(true), [], false,
