@@ -108,6 +108,10 @@ pub struct ReplayArgs {
     /// Replay even though the inventory changed since the run.
     #[arg(long)]
     force: bool,
+    /// For destroy, scale-in and restore: the name they ask for, typed again (the run's record
+    /// does not keep the confirmation).
+    #[arg(long, value_name = "NAME")]
+    confirm: Option<String>,
     /// Do not ask for confirmation.
     #[arg(short = 'y', long)]
     yes: bool,
@@ -123,9 +127,14 @@ fn verbosity(printer: &Printer) -> ui::Verbosity {
     }
 }
 
-fn operation(name: &str) -> &'static Operation {
-    // The table holds every operation the CLI offers (a unit test checks it).
-    ops::operation(name).unwrap_or(&ops::OPERATIONS[0])
+/// The operation of the runner's table (a unit test checks the CLI's names are all there).
+fn operation(name: &str, printer: &Printer) -> Result<&'static Operation, ExitStatus> {
+    ops::operation(name).ok_or_else(|| {
+        printer.error(format_args!(
+            "internal error: the runner's table has no operation `{name}`: nothing was run"
+        ));
+        ExitStatus::Usage
+    })
 }
 
 /// The organisation's host plans with the controller's directories filled in.
@@ -371,7 +380,10 @@ fn step_index(
 }
 
 pub fn up(args: UpArgs, printer: &Printer) -> ExitStatus {
-    let op = operation("up");
+    let op = match operation("up", printer) {
+        Ok(op) => op,
+        Err(s) => return s,
+    };
     let from = match args
         .from
         .as_deref()
@@ -425,7 +437,10 @@ fn run_op(
     mut params: Params,
     printer: &Printer,
 ) -> ExitStatus {
-    let op = operation(name);
+    let op = match operation(name, printer) {
+        Ok(op) => op,
+        Err(s) => return s,
+    };
     let steps = op.step_names();
     let prepared = match prepare(input, common, printer, Need::Everything, &steps) {
         Ok(p) => p,
@@ -490,7 +505,13 @@ pub fn upgrade(args: UpgradeArgs, printer: &Printer) -> ExitStatus {
     let (name, params) = match args.bundle {
         Some(b) => {
             // A local bundle is read by local_prepare on this machine: pass it absolute.
-            let b = if b.starts_with("http://") || b.starts_with("https://") {
+            let b = if ops::is_url(&b) {
+                if ops::url_has_credentials(&b) {
+                    printer.error(
+                        "--bundle: the URL carries credentials (user:password@): they would be recorded with the run and seen on command lines; give a URL without them (the server can check a client certificate, or fetch the bundle yourself and give its path)",
+                    );
+                    return ExitStatus::Usage;
+                }
                 b
             } else {
                 std::path::absolute(&b)
@@ -864,8 +885,18 @@ pub fn replay(args: ReplayArgs, printer: &Printer) -> ExitStatus {
         op.steps[from].playbook
     ));
     let mut params: Params = old.params.clone();
-    if op.confirm == Confirm::Plan {
-        if let Err(s) = confirm(op, &prepared, &steps, args.yes, None, &mut params, printer) {
+    // A destructive operation is confirmed again: the recorded confirmation does not count.
+    params.remove(ops::CONFIRMATION);
+    if op.confirm != Confirm::Never {
+        if let Err(s) = confirm(
+            op,
+            &prepared,
+            &steps,
+            args.yes,
+            args.confirm.as_deref(),
+            &mut params,
+            printer,
+        ) {
             return s;
         }
     }

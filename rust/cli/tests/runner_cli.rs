@@ -231,6 +231,24 @@ fn secrets_given_as_arguments_are_not_recorded() {
     .expect("state");
     assert!(!state.contains(&secret));
     assert!(state.contains("<redacted>"));
+    // Nor in any other file the runner writes (state, events, audit line). The steps' logs are
+    // ansible-playbook's own output, which this stand-in fills with its arguments.
+    let mut files = vec![t.state_dir()];
+    let mut seen = 0;
+    while let Some(path) = files.pop() {
+        if path.is_dir() {
+            for e in std::fs::read_dir(&path).expect("read dir") {
+                files.push(e.expect("entry").path());
+            }
+        } else if !path.extension().is_some_and(|x| x == "log")
+            || path.file_name().is_some_and(|n| n == "audit.log")
+        {
+            let text = std::fs::read_to_string(&path).expect("read");
+            assert!(!text.contains(&secret), "a secret in {}", path.display());
+            seen += 1;
+        }
+    }
+    assert!(seen >= 3, "state, events and audit files: {seen}");
     // Replaying it needs the arguments again.
     let id = t.runs()[0]["id"].as_str().expect("id").to_owned();
     let out = t.run(&["replay", &id, "-i", &inv, "-y"], &[]);
@@ -386,6 +404,39 @@ fn day2_subcommands_fill_their_playbooks_variables() {
         .expect("restore run");
     assert_eq!(run["steps"][0]["extra_vars"]["restore_file"], archive);
     assert_eq!(run["steps"][0]["extra_vars"]["confirm_restore"], "lab");
+}
+
+#[test]
+fn replaying_a_destructive_run_asks_again() {
+    let t = Setup::new("runner-replay-destroy");
+    let inv = t.inv();
+    let out = t.run(
+        &["destroy", &inv, "--confirm", "lab"],
+        &[("FAIL_STEP", "cleanup")],
+    );
+    assert_exit(&out, 1);
+    let id = t.runs()[0]["id"].as_str().expect("id").to_owned();
+    // The recorded confirmation does not count: refused without it, nothing run.
+    let out = t.run(&["replay", &id, "-i", &inv, "-y"], &[]);
+    assert_exit(&out, 2);
+    assert!(stderr(&out).contains("nothing was removed; run again with --confirm lab"));
+    assert_eq!(t.runs().len(), 1);
+    let out = t.run(&["replay", &id, "-i", &inv, "--confirm", "lab"], &[]);
+    assert_exit(&out, 0);
+    // upgrade refuses a bundle URL with credentials before anything runs.
+    let out = t.run(
+        &[
+            "upgrade",
+            &inv,
+            "--bundle",
+            "https://u:secret@example.test/b.tar.gz",
+            "-y",
+        ],
+        &[],
+    );
+    assert_exit(&out, 2);
+    assert!(stderr(&out).contains("carries credentials") && !stderr(&out).contains("secret@"));
+    assert_eq!(t.runs().len(), 2);
 }
 
 #[test]

@@ -144,6 +144,19 @@ pub const OPERATIONS: &[Operation] = &[
     },
 ];
 
+/// True for a bundle given as an http(s) URL (else it is a path on the controller).
+pub fn is_url(bundle: &str) -> bool {
+    bundle.starts_with("http://") || bundle.starts_with("https://")
+}
+
+/// True when a URL carries credentials (`user:password@host`): they would be recorded and
+/// shown on command lines, so the runner refuses such a bundle URL.
+pub fn url_has_credentials(url: &str) -> bool {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    authority.contains('@')
+}
+
 /// The operation named `name`.
 pub fn operation(name: &str) -> Option<&'static Operation> {
     OPERATIONS.iter().find(|o| o.name == name)
@@ -189,7 +202,7 @@ impl Step {
                 Value::Param(p) => Ok(((*name).to_owned(), get(p)?)),
                 Value::Bundle => {
                     let b = get(BUNDLE)?;
-                    let var = if b.starts_with("http://") || b.starts_with("https://") {
+                    let var = if is_url(&b) {
                         "download_url"
                     } else {
                         "offline_bundle"
@@ -291,6 +304,18 @@ mod tests {
             op.steps[0].extra_vars(op, &Params::new()),
             Ok(vec![("upgrade_rollback".into(), "true".into())])
         );
+    }
+
+    #[test]
+    fn bundle_urls() {
+        assert!(is_url("https://example.test/b.tar.gz") && is_url("http://x/y"));
+        assert!(!is_url("/srv/bundle") && !is_url("bundle.tar.gz"));
+        assert!(url_has_credentials(
+            "https://user:token@example.test/b.tar.gz"
+        ));
+        assert!(url_has_credentials("https://token@example.test"));
+        assert!(!url_has_credentials("https://example.test/a@b/b.tar.gz"));
+        assert!(!url_has_credentials("https://example.test/b.tar.gz?x=a@b"));
     }
 
     #[test]
