@@ -240,7 +240,7 @@ fn secrets_given_as_arguments_are_not_recorded() {
             for e in std::fs::read_dir(&path).expect("read dir") {
                 files.push(e.expect("entry").path());
             }
-        } else if !path.extension().is_some_and(|x| x == "log")
+        } else if path.extension().is_none_or(|x| x != "log")
             || path.file_name().is_some_and(|n| n == "audit.log")
         {
             let text = std::fs::read_to_string(&path).expect("read");
