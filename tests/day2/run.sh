@@ -133,7 +133,7 @@ grep -q "runs the organisation's only ice_via" "$work/logs/scale-first.log" || r
 [ $refusals = 0 ] && on 198.51.100.14 "sudo test -d /opt/metis/data" && pass "scale-in refused without confirmation, for an unknown host, the only carrier, the only ice_via; nothing removed" \
   || fail "scale-in refusals"
 if play scale-in "$inv2" scale_in -e scale_in_host=198.51.100.14 -e confirm_scale_in=198.51.100.14 \
-   && [ "$(registered_14)" = 0 ] && ! on 198.51.100.14 "sudo test -e /opt/metis"; then
+   && [ "$(registered_14)" = 0 ] && on 198.51.100.14 "sudo test ! -e /opt/metis"; then
   pass "scale-in of a data host: stopped, no consul registration left, cleaned"
 else fail "scale-in of a data host"; show_tail "$work/logs/scale-in.log" 30; fi
 inv3=$work/inventory-3.ini
