@@ -5,6 +5,7 @@ from __future__ import annotations
 import _thread
 import pathlib
 import pickle
+import signal
 import threading
 import time
 
@@ -131,6 +132,9 @@ def test_int_timeout_still_accepted(example: pathlib.Path) -> None:
 
 
 def test_health_wait_is_interruptible(example: pathlib.Path) -> None:
+    # Python's own Ctrl-C handler, even when the suite was started in the background (a shell
+    # starts background jobs with SIGINT ignored, and then interrupt_main does nothing).
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     timer = threading.Timer(0.5, _thread.interrupt_main)
     start = time.monotonic()
     timer.start()
@@ -139,6 +143,7 @@ def test_health_wait_is_interruptible(example: pathlib.Path) -> None:
             md.health(example, services=["consul"], wait=True, timeout=30, check_timeout=0.5)
     finally:
         timer.cancel()
+        signal.signal(signal.SIGINT, previous)
     assert time.monotonic() - start < 5
 
 
