@@ -872,7 +872,12 @@ pub fn replay(args: ReplayArgs, printer: &Printer) -> ExitStatus {
         }
         common.ansible_args = old.ansible_args.clone();
     }
-    let steps: Vec<&str> = op.step_names().into_iter().skip(from).collect();
+    // A run made with --only: its replay runs that step only.
+    let only = old.only.as_ref().map(|_| from);
+    let steps: Vec<&str> = match only {
+        Some(i) => vec![op.steps[i].playbook],
+        None => op.step_names().into_iter().skip(from).collect(),
+    };
     let prepared = match prepare(&input, &common, printer, Need::Everything, &steps) {
         Ok(p) => p,
         Err(s) => return s,
@@ -904,7 +909,7 @@ pub fn replay(args: ReplayArgs, printer: &Printer) -> ExitStatus {
         operation: op,
         params,
         from,
-        only: None,
+        only,
         replay_of: Some(old.id.clone()),
     };
     finish(run::execute(&prepared.settings, &req), printer)

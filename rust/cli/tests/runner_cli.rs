@@ -407,6 +407,29 @@ fn day2_subcommands_fill_their_playbooks_variables() {
 }
 
 #[test]
+fn replaying_an_only_run_runs_that_step_only() {
+    let t = Setup::new("runner-replay-only");
+    let inv = t.inv();
+    let out = t.run(
+        &["up", &inv, "-y", "--only", "deploy"],
+        &[("FAIL_STEP", "deploy")],
+    );
+    assert_exit(&out, 1);
+    let id = t.runs()[0]["id"].as_str().expect("id").to_owned();
+    let out = t.run(&["replay", &id, "-i", &inv, "-y"], &[]);
+    assert_exit(&out, 0);
+    let replay = t
+        .runs()
+        .into_iter()
+        .find(|r| r["id"] != id.as_str())
+        .expect("the replay's run");
+    assert_eq!(
+        statuses(&replay),
+        ["skipped", "skipped", "succeeded", "skipped", "skipped"]
+    );
+}
+
+#[test]
 fn replaying_a_destructive_run_asks_again() {
     let t = Setup::new("runner-replay-destroy");
     let inv = t.inv();

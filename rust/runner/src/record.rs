@@ -142,6 +142,9 @@ pub struct RunState {
     pub params: BTreeMap<String, String>,
     #[serde(default)]
     pub replay_of: Option<String>,
+    /// The one step the run was limited to (`--only`); its replay runs that step only too.
+    #[serde(default)]
+    pub only: Option<String>,
     pub user: String,
     pub started: String,
     #[serde(default)]
@@ -457,6 +460,7 @@ mod tests {
             ansible_args_redacted: false,
             params: BTreeMap::new(),
             replay_of: None,
+            only: None,
             user: "root".into(),
             started: "2025-01-02T03:04:05Z".into(),
             ended: Some("2025-01-02T03:05:05Z".into()),

@@ -153,6 +153,7 @@ async fn execute_async(settings: &Settings, req: &Request) -> Result<Report, Run
         ansible_args_redacted: redacted,
         params: req.params.clone(),
         replay_of: req.replay_of.clone(),
+        only: req.only.map(|i| op.steps[i].playbook.to_owned()),
         user: record::user_name(),
         started: record::iso_utc(started_at),
         ended: None,
