@@ -6,7 +6,7 @@ writes one JSON line per sample to OUT: the instances ("service@host") unhealthy
 
 A check that goes through another instance counts against that instance while it is down:
 nginx's proxy to the admin on its host; the registrations and KV keys read from the first consul
-agent (against it while it is down, against the consul server that is down or "consul@cluster"
+agent (against it while it is down or does not answer the read, against the consul server that is down or "consul@cluster"
 while the cluster's leader/peers checks fail: a server leaving or rejoining); the cluster's
 leader/peers checks (against the consul server that is down, else "consul@cluster"). Run inside the lab's namespace."""
 
@@ -21,13 +21,16 @@ plans = json.loads(subprocess.run([binary, "plan", inv, "--format", "json"], che
                                   capture_output=True, text=True).stdout)["hosts"]
 first = next((s["consul_http"].split(":")[0] for h in plans for s in h["services"] if s.get("consul_http")), "")
 ip_of = {h["host"]: h["ip"] for h in plans}
+first_host = next((h for h, ip in ip_of.items() if ip == first), first)
 
 
 def unhealthy(checks):
     down = {}
+    answer = {}  # (instance, check) -> outcome
     for c in checks:
         if not c["ok"]:
             down.setdefault((c["service"], c["host"]), []).append(c["check"])
+            answer[(c["service"], c["host"], c["check"])] = c["outcome"]
     own = set()  # instances whose own port checks fail
     for (svc, host), names in down.items():
         if any(not (n.startswith("consul ") or n.startswith("kv ") or n in ("leader", "peers", "http proxy")) for n in names):
@@ -41,8 +44,11 @@ def unhealthy(checks):
     for (svc, host), names in down.items():
         for n in names:
             if n.startswith("consul ") or n.startswith("kv "):
-                if first_down:
-                    result.add(("consul", next(h for s, h in own if s == "consul" and ip_of.get(h, h) == first)))
+                # Consul answered, and the service is not registered or not passing: the service's.
+                # No answer from the agent (reset, refused, timeout): the first agent's.
+                no_answer = answer[(svc, host, n)] != "unexpected"
+                if first_down or (no_answer and not unsettled):
+                    result.add(("consul", first_host))
                 else:
                     result.add(consul_now if unsettled else (svc, host))
             elif n in ("leader", "peers"):
