@@ -137,17 +137,24 @@ fn operation(name: &str, printer: &Printer) -> Result<&'static Operation, ExitSt
     })
 }
 
-/// The organisation's host plans with the controller's directories filled in.
+/// The organisation's host plans with the controller's directories filled in, and its state
+/// directory.
 fn located_plans(ready: &Ready, input: &InventoryArgs) -> (Vec<HostPlan>, PathBuf) {
     let dir = input.directory();
     let mut plans = plan::host_plans(&ready.org);
     for p in &mut plans {
         p.locate(&dir);
     }
+    (plans, state_dir(ready, input))
+}
+
+/// The organisation's state directory on the controller (runs, bundles, backups), without
+/// planning every host.
+fn state_dir(ready: &Ready, input: &InventoryArgs) -> PathBuf {
+    let dir = input.directory();
     let mut probe = plan::idle_plan(&ready.org, "");
     probe.locate(&dir);
-    let state_dir = PathBuf::from(probe.options.state_dir.unwrap_or(dir));
-    (plans, state_dir)
+    PathBuf::from(probe.options.state_dir.unwrap_or(dir))
 }
 
 struct Prepared {
@@ -693,7 +700,7 @@ pub fn runs(args: RunsArgs, printer: &Printer) -> ExitStatus {
         Ok(r) => r,
         Err(s) => return s,
     };
-    let (_, state_dir) = located_plans(&ready, &args.input);
+    let state_dir = state_dir(&ready, &args.input);
     let mut states = Vec::new();
     for r in record::list_runs(&state_dir) {
         match r {
@@ -803,7 +810,7 @@ pub fn replay(args: ReplayArgs, printer: &Printer) -> ExitStatus {
     let given = args.inventory.clone().map(InventoryArgs::from_path);
     let state_dir = match &given {
         Some(input) => match input.organization(printer, "replaying", Need::AllButSecrets) {
-            Ok(ready) => Some(located_plans(&ready, input).1),
+            Ok(ready) => Some(state_dir(&ready, input)),
             Err(s) => return s,
         },
         None => None,
