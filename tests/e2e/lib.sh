@@ -11,7 +11,7 @@ mkdir -p "$work/logs"
 set -a; . tests/fixtures/sandbox-secrets.env; set +a
 secrets=("$METIS_MYSQL_ROOT_PASSWORD" "$METIS_ADMIN_DB_PASSWORD" "$METIS_PINATA_TOKEN")
 export ANSIBLE_NOCOLOR=1 ANSIBLE_RETRY_FILES_ENABLED=0 ANSIBLE_FORCE_COLOR=0 ANSIBLE_DEPRECATION_WARNINGS=0 \
-  ANSIBLE_LOCAL_TEMP="$work/ansible-tmp" ANSIBLE_CALLBACK_RESULT_FORMAT=yaml ANSIBLE_PYTHON_INTERPRETER=auto_silent ANSIBLE_PIPELINING=True
+  ANSIBLE_LOCAL_TEMP="$work/ansible-tmp" ANSIBLE_CALLBACK_RESULT_FORMAT=yaml ANSIBLE_PYTHON_INTERPRETER=auto_silent
 passed=0 failed=0 failures=()
 pass() { echo "PASS $1"; passed=$((passed + 1)); }
 fail() { echo "FAIL $1"; failed=$((failed + 1)); failures+=("$1"); }

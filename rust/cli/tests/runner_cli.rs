@@ -12,7 +12,7 @@ use support::*;
 /// FAIL_STEP fails on 198.51.100.12, the step in SLEEP_STEP sleeps.
 const FAKE: &str = r#"#!/bin/sh
 pb=$(basename "$3" .yml)
-echo "PLAY [$pb] $*"
+echo "PLAY [$pb] $* (pipelining ${ANSIBLE_PIPELINING-unset})"
 ev() { echo "$1" >> "$METIS_EVENTS_FILE"; }
 ev "{\"event\":\"playbook_start\",\"playbook\":\"$pb.yml\"}"
 ev '{"event":"task_start","task":"Do it"}'
@@ -66,6 +66,7 @@ impl Setup {
 
     fn run(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_metis-deploy"));
+        cmd.env_remove("ANSIBLE_PIPELINING");
         for (k, v) in sandbox_secrets() {
             cmd.env(k, v);
         }
@@ -139,6 +140,8 @@ fn a_failed_step_stops_up_and_replay_resumes_there() {
     let run_dir = t.state_dir().join("runs").join(&id);
     let log = std::fs::read_to_string(run_dir.join("02-bootstrap.log")).expect("log");
     assert!(log.contains("offline_bundle=/srv/b"), "{log}");
+    // ssh pipelining is on unless the operator's environment says otherwise.
+    assert!(log.contains("(pipelining True)"), "{log}");
 
     // Replay: local_prepare is not run again, the rest is.
     let out = t.run(&["replay", &id, "-i", &inv, "-y"], &[]);
@@ -304,7 +307,10 @@ fn destroy_without_the_right_name_runs_nothing() {
     let out = t.run(&["destroy", &inv], &[]);
     assert_exit(&out, 2);
     assert!(t.runs().is_empty());
-    let out = t.run(&["destroy", &inv, "--confirm", "lab"], &[]);
+    let out = t.run(
+        &["destroy", &inv, "--confirm", "lab"],
+        &[("ANSIBLE_PIPELINING", "False")],
+    );
     assert_exit(&out, 0);
     let runs = t.runs();
     assert_eq!(runs[0]["steps"][0]["extra_vars"]["confirm_cleanup"], "lab");
@@ -316,6 +322,7 @@ fn destroy_without_the_right_name_runs_nothing() {
     )
     .expect("log");
     assert!(log.contains(r#"-e {"confirm_cleanup":"lab"}"#), "{log}");
+    assert!(log.contains("(pipelining False)"), "{log}");
 }
 
 #[test]

@@ -239,7 +239,8 @@ impl EventsReader {
 }
 
 /// The environment that enables the events callback, writing to `events`, with the
-/// collection directory next to the playbooks (if any) first on the collections path.
+/// collection directory next to the playbooks (if any) first on the collections path, and
+/// ssh pipelining unless the operator's environment says otherwise.
 pub fn callback_env(
     events: &Path,
     collections: Option<&Path>,
@@ -259,6 +260,11 @@ pub fn callback_env(
     ));
     // Ad-hoc `ansible` loads callbacks only with this.
     env.push(("ANSIBLE_LOAD_CALLBACK_PLUGINS".to_owned(), "1".into()));
+    // One ssh round trip per task instead of three (sudo must not require a tty, as on Debian
+    // and Ubuntu); the operator's own setting wins.
+    if std::env::var_os("ANSIBLE_PIPELINING").is_none() {
+        env.push(("ANSIBLE_PIPELINING".to_owned(), "True".into()));
+    }
     if let Some(dir) = collections {
         let rest = std::env::var_os("ANSIBLE_COLLECTIONS_PATH")
             .unwrap_or_else(|| "~/.ansible/collections:/usr/share/ansible/collections".into());
