@@ -96,22 +96,14 @@ carrier_v=$(versions "$inv" | grep '^carrier@'); admin_v=$(versions "$inv" | gre
 # ---- reload after one fighter's port changed: that fighter only restarts
 # The organisation runs A again: the controller's current bundle too (what reload pushes).
 play prepare-a "$inv" local_prepare -e "offline_bundle=$work/bundle-a" >/dev/null
-invocations() { # "host unit invocation-id" of every planned unit
-  local h units
-  for h in 198.51.100.11 198.51.100.12 198.51.100.13 198.51.100.14; do
-    units=$(lx "$bin" plan "$1" --host "$h" --format json | python3 -c 'import json,sys; print(" ".join(s["unit"] for s in json.load(sys.stdin)["services"]))')
-    on "$h" "systemctl show -p Id -p InvocationID $units" | awk -v h="$h" 'BEGIN{RS=""} {id=""; iv=""
-      for (i = 1; i <= NF; i++) { if ($i ~ /^Id=/) id = substr($i, 4); if ($i ~ /^InvocationID=/) iv = substr($i, 14) }
-      print h, id, iv}'
-  done
-}
-invocations "$inv" >"$work/inv-before"
+day2_hosts=(198.51.100.11 198.51.100.12 198.51.100.13 198.51.100.14)
+invocations "$inv" "${day2_hosts[@]}" >"$work/inv-before"
 inv2=$work/inventory-port.ini
 sed 's/^data_port = \[8700, 8701, 8702\]/data_port = [8700, 8711, 8702]/' "$inv" >"$inv2"
 play reload-check "$inv2" reload --check --diff --tags data && grep -q "8711" "$work/logs/reload-check.log" && no_secret_in "$work/logs/reload-check.log" \
   && pass "reload --check --diff shows the change, no secret" || { fail "reload --check --diff"; show_tail "$work/logs/reload-check.log"; }
 if play reload "$inv2" reload; then
-  invocations "$inv2" >"$work/inv-after"
+  invocations "$inv2" "${day2_hosts[@]}" >"$work/inv-after"
   d=$(diff "$work/inv-before" "$work/inv-after" | grep '^>' || true)
   if [ "$(echo "$d" | grep -c .)" = 1 ] && echo "$d" | grep -q '198.51.100.12 metis-data.service' && healthy "$inv2" reload; then
     pass "reload after one fighter's port changed: only that fighter restarted, healthy"

@@ -49,6 +49,17 @@ expect_ok() { # name, command...
 }
 show_tail() { tail -n "${2:-40}" "$1" | sed 's/^/    /'; }
 
+invocations() { # INVENTORY HOST...: "host unit invocation-id" of every unit planned on the hosts
+  local plan_inv=$1 h units
+  shift
+  for h in "$@"; do
+    units=$(lx "$bin" plan "$plan_inv" --host "$h" --format json | python3 -c 'import json,sys; print(" ".join(s["unit"] for s in json.load(sys.stdin)["services"]))')
+    [ -n "$units" ] || continue
+    on "$h" "systemctl show -p Id -p InvocationID $units" | awk -v h="$h" 'BEGIN{RS=""} {id=""; iv=""
+      for (i = 1; i <= NF; i++) { if ($i ~ /^Id=/) id = substr($i, 4); if ($i ~ /^InvocationID=/) iv = substr($i, 14) }
+      print h, id, iv}'
+  done
+}
 cleanup_lab() { lab down >/dev/null 2>&1 || true; }
 
 

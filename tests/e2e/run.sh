@@ -76,18 +76,10 @@ play checkdiff "$inv" deploy --check --diff && [ "$(changed_total "$work/logs/ch
 
 
 # ---- change one port: only that service restarts
-invocations() { # prints "host unit invocation-id" of every planned unit
-  local h u
-  for h in "${hosts[@]}"; do
-    for u in $(lx "$bin" plan "$inv" --host "$h" --format json | python3 -c 'import json,sys; print(" ".join(s["unit"] for s in json.load(sys.stdin)["services"]))'); do
-      echo "$h $u $(on "$h" "systemctl show -p InvocationID --value $u")"
-    done
-  done
-}
-invocations >"$work/inv-before"
+invocations "$inv" "${hosts[@]}" >"$work/inv-before"
 sed 's/^data_port = \[8700, 8701\]/data_port = [8700, 8711]/' "$inv" >"$work/changed.ini"
 if play port-change "$work/changed.ini" deploy && play port-change-start "$work/changed.ini" start; then
-  invocations >"$work/inv-after"
+  invocations "$inv" "${hosts[@]}" >"$work/inv-after"
   diff_lines=$(diff "$work/inv-before" "$work/inv-after" | grep '^>' || true)
   if [ "$(echo "$diff_lines" | grep -c .)" = 1 ] && echo "$diff_lines" | grep -q '198.51.100.12 metis-data.service'; then
     pass "one fighter's port changed: only that fighter restarted"

@@ -160,15 +160,7 @@ for l in lines:
     out.append(l)
 open(path, "w").write("\n".join(out) + "\n")
 PY
-invocations() { # "host unit invocation-id" of every unit of the organisation's first three hosts
-  local h u
-  for h in "${org[@]}"; do
-    for u in $(lx "$bin" plan "$inv" --host "$h" --format json | python3 -c 'import json,sys; print(" ".join(s["unit"] for s in json.load(sys.stdin)["services"]))'); do
-      echo "$h $u $(on "$h" "systemctl show -p InvocationID --value $u")"
-    done
-  done
-}
-invocations >"$work/inv-before"
+invocations "$inv" "${org[@]}" >"$work/inv-before"
 play bootstrap-new "$inv2" bootstrap --limit "$lab4,$lab5" && pass "bootstrap --limit the new hosts" \
   || { fail "bootstrap --limit the new hosts"; show_tail "$work/logs/bootstrap-new.log" 40; }
 
@@ -197,7 +189,7 @@ if play deploy-nosd "$inv2" deploy --limit "$lab5" && play start-nosd "$inv2" st
   pass "host without systemd: deploy and start --limit $lab5"
 else fail "host without systemd: deploy and start"; show_tail "$work/logs/deploy-nosd.log" 40; show_tail "$work/logs/start-nosd.log" 40; fi
 
-invocations >"$work/inv-after"
+invocations "$inv" "${org[@]}" >"$work/inv-after"
 if diff "$work/inv-before" "$work/inv-after" >"$work/logs/inv.diff"; then
   pass "scale-out: no unit of the organisation's other hosts restarted ($(wc -l <"$work/inv-before") units compared)"
 else fail "scale-out: nothing else restarted"; sed 's/^/    /' "$work/logs/inv.diff"; fi
