@@ -66,7 +66,11 @@ impl Setup {
 
     fn run(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_metis-deploy"));
-        cmd.env_remove("ANSIBLE_PIPELINING");
+        // No Ansible configuration of the operator's but possibly /etc/ansible/ansible.cfg.
+        cmd.env_remove("ANSIBLE_PIPELINING")
+            .env_remove("ANSIBLE_CONFIG")
+            .env("HOME", self.dir.path("."))
+            .current_dir(self.dir.path("."));
         for (k, v) in sandbox_secrets() {
             cmd.env(k, v);
         }
@@ -140,8 +144,13 @@ fn a_failed_step_stops_up_and_replay_resumes_there() {
     let run_dir = t.state_dir().join("runs").join(&id);
     let log = std::fs::read_to_string(run_dir.join("02-bootstrap.log")).expect("log");
     assert!(log.contains("offline_bundle=/srv/b"), "{log}");
-    // ssh pipelining is on unless the operator's environment says otherwise.
-    assert!(log.contains("(pipelining True)"), "{log}");
+    // ssh pipelining is on unless the operator's configuration or environment says otherwise.
+    let pipelining = if Path::new("/etc/ansible/ansible.cfg").exists() {
+        "(pipelining unset)"
+    } else {
+        "(pipelining True)"
+    };
+    assert!(log.contains(pipelining), "{log}");
 
     // Replay: local_prepare is not run again, the rest is.
     let out = t.run(&["replay", &id, "-i", &inv, "-y"], &[]);
@@ -257,6 +266,29 @@ fn secrets_given_as_arguments_are_not_recorded() {
     let out = t.run(&["replay", &id, "-i", &inv, "-y"], &[]);
     assert_exit(&out, 2);
     assert!(stderr(&out).contains("pass them again"));
+}
+
+/// An operator with an Ansible configuration of their own (here ./ansible.cfg) gets it, not the
+/// runner's defaults.
+#[test]
+fn the_operators_ansible_cfg_rules() {
+    let t = Setup::new("runner-own-cfg");
+    std::fs::write(
+        t.dir.join("ansible.cfg"),
+        "[connection]\npipelining = False\n",
+    )
+    .expect("cfg");
+    let out = t.run(&["up", &t.inv(), "-y", "--only", "deploy"], &[]);
+    assert_exit(&out, 0);
+    let run = &t.runs()[0];
+    let log = std::fs::read_to_string(
+        t.state_dir()
+            .join("runs")
+            .join(run["id"].as_str().expect("id"))
+            .join("03-deploy.log"),
+    )
+    .expect("log");
+    assert!(log.contains("(pipelining unset)"), "{log}");
 }
 
 #[test]

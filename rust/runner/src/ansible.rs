@@ -238,9 +238,32 @@ impl EventsReader {
     }
 }
 
+/// Ansible's settings the runner brings, the same as the checkout's `ansible.cfg`: ssh
+/// pipelining (one round trip per task instead of three; sudo must not require a tty, as on
+/// Debian and Ubuntu) and enough forks that an organisation's hosts are reached at once.
+pub const DEFAULTS: &[(&str, &str)] = &[("ANSIBLE_PIPELINING", "True"), ("ANSIBLE_FORKS", "20")];
+
+/// The operator's own Ansible configuration, where Ansible looks for one (`ANSIBLE_CONFIG`,
+/// `./ansible.cfg`, `~/.ansible.cfg`, `/etc/ansible/ansible.cfg`): when there is one, it
+/// rules and [`DEFAULTS`] are not applied.
+pub fn operator_config() -> Option<PathBuf> {
+    if let Some(c) = std::env::var_os("ANSIBLE_CONFIG").filter(|c| !c.is_empty()) {
+        return Some(PathBuf::from(c));
+    }
+    let home = std::env::var_os("HOME").map(|h| Path::new(&h).join(".ansible.cfg"));
+    [
+        Some(PathBuf::from("ansible.cfg")),
+        home,
+        Some(PathBuf::from("/etc/ansible/ansible.cfg")),
+    ]
+    .into_iter()
+    .flatten()
+    .find(|p| p.is_file())
+}
+
 /// The environment that enables the events callback, writing to `events`, with the
 /// collection directory next to the playbooks (if any) first on the collections path, and
-/// ssh pipelining unless the operator's environment says otherwise.
+/// [`DEFAULTS`] unless the operator has an Ansible configuration or sets them.
 pub fn callback_env(
     events: &Path,
     collections: Option<&Path>,
@@ -260,10 +283,12 @@ pub fn callback_env(
     ));
     // Ad-hoc `ansible` loads callbacks only with this.
     env.push(("ANSIBLE_LOAD_CALLBACK_PLUGINS".to_owned(), "1".into()));
-    // One ssh round trip per task instead of three (sudo must not require a tty, as on Debian
-    // and Ubuntu); the operator's own setting wins.
-    if std::env::var_os("ANSIBLE_PIPELINING").is_none() {
-        env.push(("ANSIBLE_PIPELINING".to_owned(), "True".into()));
+    if operator_config().is_none() {
+        for (k, v) in DEFAULTS {
+            if std::env::var_os(k).is_none() {
+                env.push(((*k).to_owned(), (*v).into()));
+            }
+        }
     }
     if let Some(dir) = collections {
         let rest = std::env::var_os("ANSIBLE_COLLECTIONS_PATH")
@@ -274,4 +299,41 @@ pub fn callback_env(
         env.push(("ANSIBLE_COLLECTIONS_PATH".to_owned(), v));
     }
     env
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The runner's defaults are the checkout's ansible.cfg, read as Ansible reads it.
+    #[test]
+    fn defaults_are_the_checkouts_ansible_cfg() {
+        let cfg =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../ansible.cfg"))
+                .expect("ansible.cfg at the checkout's root");
+        let mut section = String::new();
+        let mut found = Vec::new();
+        for line in cfg.lines().map(str::trim) {
+            if let Some(s) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+                section = s.to_owned();
+            } else if let Some((k, v)) = line.split_once('=').filter(|_| !line.starts_with('#')) {
+                found.push(format!(
+                    "ANSIBLE_{}={}",
+                    k.trim().to_uppercase(),
+                    v.trim().to_lowercase()
+                ));
+                assert!(
+                    matches!(section.as_str(), "defaults" | "connection"),
+                    "{section}"
+                );
+            }
+        }
+        let mut want: Vec<String> = DEFAULTS
+            .iter()
+            .map(|(k, v)| format!("{k}={}", v.to_lowercase()))
+            .collect();
+        found.sort();
+        want.sort();
+        assert_eq!(found, want);
+    }
 }
