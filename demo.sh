@@ -23,7 +23,7 @@ tests/standins/build .metis-deploy/demo-bundle
 
 # The example's test-only secrets (inventory.ini reads them from the environment).
 set -a; . tests/fixtures/sandbox-secrets.env; set +a
-export ANSIBLE_PYTHON_INTERPRETER=auto_silent ANSIBLE_PIPELINING=True
+export ANSIBLE_PYTHON_INTERPRETER=auto_silent
 echo "== metis-deploy up inventory.ini (inside the lab's network namespace)"
 "$bin" lab exec -- "$bin" up inventory.ini -y -- -e "offline_bundle=$PWD/.metis-deploy/demo-bundle"
 echo "== metis-deploy status inventory.ini"
