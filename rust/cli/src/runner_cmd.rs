@@ -140,11 +140,8 @@ fn operation(name: &str, printer: &Printer) -> Result<&'static Operation, ExitSt
 /// The organisation's host plans with the controller's directories filled in, and its state
 /// directory.
 fn located_plans(ready: &Ready, input: &InventoryArgs) -> (Vec<HostPlan>, PathBuf) {
-    let dir = input.directory();
     let mut plans = plan::host_plans(&ready.org);
-    for p in &mut plans {
-        p.locate(&dir);
-    }
+    input.locate(&mut plans);
     (plans, state_dir(ready, input))
 }
 
