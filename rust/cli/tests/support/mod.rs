@@ -5,8 +5,11 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+#[path = "../../../core/tests/support/report_keys.rs"]
+mod report_keys;
 #[path = "../../../core/tests/support/temp.rs"]
 mod temp;
+pub use report_keys::{CHECK_KEYS, REPORT_KEYS};
 pub use temp::{temp_dir, TempDir};
 
 /// A path relative to the repository root.
