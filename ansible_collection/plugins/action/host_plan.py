@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import os
 
-from ansible.errors import AnsibleActionFail
-
 from ansible_collections.metis.node.plugins.plugin_utils.metis import (
     ControllerAction,
     call,
     inventory_argument,
     require_metis_deploy,
+    task_host,
 )
 
 
@@ -23,9 +22,7 @@ class ActionModule(ControllerAction):
 
     def run_with(self, args, task_vars, result):
         md = require_metis_deploy()
-        host = args["host"] or task_vars.get("inventory_hostname")
-        if not host:
-            raise AnsibleActionFail("no host to plan for: set 'host'")
+        host = task_host(args, task_vars, "plan")
         inventory = inventory_argument(args, task_vars, self)
         # The organisation's state on the controller (verified bundles, backups) lives next to
         # the inventory.
@@ -33,7 +30,7 @@ class ActionModule(ControllerAction):
             inventory_dir = os.path.dirname(os.path.abspath(args["path"]))
         else:
             inventory_dir = str(task_vars.get("inventory_dir") or os.getcwd())
-        plan = call(md.host_plan, inventory, str(host), inventory_dir=inventory_dir)
+        plan = call(md.host_plan, inventory, host, inventory_dir=inventory_dir)
         names = ", ".join(s["name"] for s in plan["services"]) or "no service"
         result.update(
             changed=False,

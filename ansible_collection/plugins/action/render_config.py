@@ -21,6 +21,7 @@ from ansible_collections.metis.node.plugins.plugin_utils.metis import (
     call,
     inventory_argument,
     require_metis_deploy,
+    task_host,
 )
 
 APPLY_MODULE = "metis.node.apply_files"
@@ -48,11 +49,9 @@ class ActionModule(ActionBase):
             }
         )[1]
         md = require_metis_deploy()
-        host = args["host"] or task_vars.get("inventory_hostname")
-        if not host:
-            raise AnsibleActionFail("no host to render for: set 'host'")
+        host = task_host(args, task_vars, "render")
         inventory = inventory_argument(args, task_vars, self)
-        files = call(md.render, inventory, str(host))
+        files = call(md.render, inventory, host)
         if args["services"] is not None:
             known = {f.service for f in files}
             unknown = sorted(set(args["services"]) - known)

@@ -11,6 +11,7 @@ from ansible_collections.metis.node.plugins.plugin_utils.metis import (
     ControllerAction,
     call,
     inventory_argument,
+    listing,
     require_metis_deploy,
 )
 
@@ -39,8 +40,7 @@ class ActionModule(ControllerAction):
         )
         failing = errors + (warnings if args["strict"] else [])
         if failing:
-            lines = [f"the inventory has {len(errors)} error(s) and {len(warnings)} warning(s):"]
-            lines.extend(f"  {d}" for d in failing)
-            raise AnsibleActionFail("\n".join(lines), result=result)
+            header = f"the inventory has {len(errors)} error(s) and {len(warnings)} warning(s):"
+            raise AnsibleActionFail(listing(header, failing), result=result)
         result["msg"] = f"the inventory is valid ({len(warnings)} warning(s))"
         return result

@@ -326,14 +326,27 @@ def inventory_argument(args: Mapping[str, t.Any], task_vars: Mapping[str, t.Any]
     return play_inventory(task_vars, action)
 
 
+def task_host(args: Mapping[str, t.Any], task_vars: Mapping[str, t.Any], doing: str) -> str:
+    """The inventory host a task is about: the ``host`` option, else the current host."""
+    host = args["host"] or task_vars.get("inventory_hostname")
+    if not host:
+        raise AnsibleActionFail(f"no host to {doing} for: set 'host'")
+    return str(host)
+
+
+def listing(header: str, diagnostics: Sequence[t.Any]) -> str:
+    """``header``, then one indented line per diagnostic."""
+    lines = [header]
+    lines.extend(f"  {d}" for d in diagnostics)
+    return "\n".join(lines)
+
+
 def error_message(exc: BaseException) -> str:
     """A metis_deploy exception as an action failure message, listing every located error."""
     errors = exc.errors if isinstance(exc, metis_deploy.InventoryError) else []
     if not errors:
         return str(exc)
-    lines = [f"the inventory has {len(errors)} error(s):"]
-    lines.extend(f"  {d}" for d in errors)
-    return "\n".join(lines)
+    return listing(f"the inventory has {len(errors)} error(s):", errors)
 
 
 def call(func: t.Callable[..., t.Any], *args: t.Any, **kwargs: t.Any) -> t.Any:

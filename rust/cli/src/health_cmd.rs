@@ -80,16 +80,9 @@ pub fn run(args: Args, printer: &Printer) -> ExitStatus {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::Parser;
-
-    #[derive(Parser)]
-    struct T {
-        #[command(flatten)]
-        args: Args,
-    }
 
     fn parse(argv: &[&str]) -> Result<Args, clap::Error> {
-        T::try_parse_from(std::iter::once("health").chain(argv.iter().copied())).map(|t| t.args)
+        crate::parse_args("health", argv)
     }
 
     #[test]

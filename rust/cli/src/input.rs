@@ -7,6 +7,7 @@ use metis_core::diag::{self, Code, Diagnostic};
 use metis_core::inventory::templates::Need;
 use metis_core::inventory::Inventory;
 use metis_core::pipeline::{self, Env, HostMatch, ReadFailure, UnknownHost};
+use metis_core::plan::HostPlan;
 use metis_core::Organization;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -74,6 +75,15 @@ impl InventoryArgs {
             .and_then(|p| std::path::absolute(p).ok())
             .and_then(|p| p.parent().map(|d| d.to_path_buf()));
         dir.map_or_else(|| ".".to_owned(), |d| d.display().to_string())
+    }
+
+    /// Fills in the controller's paths of `plans` (the organisation's state lives next to the
+    /// inventory: [`InventoryArgs::directory`]).
+    pub fn locate(&self, plans: &mut [HostPlan]) {
+        let dir = self.directory();
+        for p in plans {
+            p.locate(&dir);
+        }
     }
 
     pub fn path(&self) -> Option<&PathBuf> {

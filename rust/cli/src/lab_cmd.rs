@@ -242,16 +242,9 @@ fn exec(cmd: Result<std::process::Command, LabError>) -> ExitStatus {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::Parser;
-
-    #[derive(Parser)]
-    struct T {
-        #[command(flatten)]
-        args: Args,
-    }
 
     fn parse(argv: &[&str]) -> Result<Args, clap::Error> {
-        T::try_parse_from(std::iter::once("lab").chain(argv.iter().copied())).map(|t| t.args)
+        crate::parse_args("lab", argv)
     }
 
     #[test]

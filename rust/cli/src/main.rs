@@ -83,6 +83,15 @@ enum Command {
     ArgumentSpecs(argument_specs_cmd::Args),
 }
 
+/// A subcommand's arguments parsed alone, as `metis-deploy <command> ARGV...` gives them (the
+/// subcommands' unit tests).
+#[cfg(test)]
+fn parse_args<A: clap::Args>(command: &'static str, argv: &[&str]) -> Result<A, clap::Error> {
+    let cmd = A::augment_args(clap::Command::new(command));
+    let matches = cmd.try_get_matches_from(std::iter::once(command).chain(argv.iter().copied()))?;
+    A::from_arg_matches(&matches)
+}
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,

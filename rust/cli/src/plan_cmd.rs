@@ -33,7 +33,7 @@ pub fn run(args: Args, printer: &Printer) -> ExitStatus {
         Err(status) => return status,
     };
     let org = &ready.org;
-    let plans: Vec<HostPlan> = match &args.host {
+    let mut plans: Vec<HostPlan> = match &args.host {
         Some(h) => match ready.find_host(printer, h) {
             Ok(found) => vec![match found.placed {
                 Some(host) => plan::plan_of(org, host, &org.instances_on(&host.name)),
@@ -49,11 +49,7 @@ pub fn run(args: Args, printer: &Printer) -> ExitStatus {
         },
         None => plan::host_plans(org),
     };
-    let mut plans = plans;
-    let dir = args.input.directory();
-    for p in &mut plans {
-        p.locate(&dir);
-    }
+    args.input.locate(&mut plans);
     let printed = match (args.format, args.host.is_some()) {
         (Format::Json, true) => printer.json(&plans[0]),
         (Format::Json, false) => printer.json(&Plans { hosts: plans }),

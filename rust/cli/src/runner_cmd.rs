@@ -140,11 +140,8 @@ fn operation(name: &str, printer: &Printer) -> Result<&'static Operation, ExitSt
 /// The organisation's host plans with the controller's directories filled in, and its state
 /// directory.
 fn located_plans(ready: &Ready, input: &InventoryArgs) -> (Vec<HostPlan>, PathBuf) {
-    let dir = input.directory();
     let mut plans = plan::host_plans(&ready.org);
-    for p in &mut plans {
-        p.locate(&dir);
-    }
+    input.locate(&mut plans);
     (plans, state_dir(ready, input))
 }
 
@@ -171,10 +168,9 @@ fn prepare(
     steps: &[&str],
 ) -> Result<Prepared, ExitStatus> {
     let ready = input.organization(printer, "running", need)?;
-    let Some(path) = input.path() else {
+    let Some(inventory) = absolute_inventory(input) else {
         return Err(ExitStatus::Usage);
     };
-    let inventory = std::path::absolute(path).unwrap_or_else(|_| path.clone());
     let Some(ansible_playbook) = metis_runner::ansible::find_program(&common.ansible_bin) else {
         printer.error(format_args!(
             "{} not found{}: install Ansible (ansible-core) or give its path with --ansible-bin",
@@ -195,7 +191,35 @@ fn prepare(
         }
     }
     let (plans, state_dir) = located_plans(&ready, input);
-    let settings = Settings {
+    let settings = settings(
+        &ready,
+        inventory,
+        state_dir,
+        playbooks,
+        ansible_playbook,
+        common,
+        printer,
+    );
+    Ok(Prepared { settings, plans })
+}
+
+/// The inventory file's absolute path (as given when it has none).
+fn absolute_inventory(input: &InventoryArgs) -> Option<PathBuf> {
+    let path = input.path()?;
+    Some(std::path::absolute(path).unwrap_or_else(|_| path.clone()))
+}
+
+/// What the runner needs of the organisation and the command line to run playbooks.
+fn settings(
+    ready: &Ready,
+    inventory: PathBuf,
+    state_dir: PathBuf,
+    playbooks: Playbooks,
+    ansible_playbook: PathBuf,
+    common: &Common,
+    printer: &Printer,
+) -> Settings {
+    Settings {
         inventory,
         cluster: ready.org.cluster_name.clone(),
         state_dir,
@@ -204,8 +228,7 @@ fn prepare(
         ansible_args: common.ansible_args.clone(),
         hosts_total: ready.org.hosts().len(),
         verbosity: verbosity(printer),
-    };
-    Ok(Prepared { settings, plans })
+    }
 }
 
 /// Asks `question` on the terminal; true for y/yes.
@@ -369,21 +392,25 @@ fn finish(report: Result<run::Report, run::RunError>, printer: &Printer) -> Exit
     }
 }
 
+/// The step `flag` (`--from`, `--only`) names, when it is given.
 fn step_index(
     op: &Operation,
-    name: &str,
+    name: Option<&str>,
     flag: &str,
     printer: &Printer,
-) -> Result<usize, ExitStatus> {
-    op.step_index(name).ok_or_else(|| {
-        printer.error(format_args!(
-            "{flag} {}: no such step of {} (one of: {})",
-            metis_core::diag::printable(name),
-            op.name,
-            op.step_names().join(", ")
-        ));
-        ExitStatus::Usage
-    })
+) -> Result<Option<usize>, ExitStatus> {
+    let find = |name: &str| {
+        op.step_index(name).ok_or_else(|| {
+            printer.error(format_args!(
+                "{flag} {}: no such step of {} (one of: {})",
+                metis_core::diag::printable(name),
+                op.name,
+                op.step_names().join(", ")
+            ));
+            ExitStatus::Usage
+        })
+    };
+    name.map(find).transpose()
 }
 
 pub fn up(args: UpArgs, printer: &Printer) -> ExitStatus {
@@ -391,46 +418,77 @@ pub fn up(args: UpArgs, printer: &Printer) -> ExitStatus {
         Ok(op) => op,
         Err(s) => return s,
     };
-    let from = match args
-        .from
-        .as_deref()
-        .map(|s| step_index(op, s, "--from", printer))
-    {
-        Some(Err(s)) => return s,
-        Some(Ok(i)) => i,
-        None => 0,
-    };
-    let only = match args
-        .only
-        .as_deref()
-        .map(|s| step_index(op, s, "--only", printer))
-    {
-        Some(Err(s)) => return s,
-        Some(Ok(i)) => Some(i),
-        None => None,
-    };
-    let steps: Vec<&str> = op
-        .step_names()
-        .into_iter()
-        .enumerate()
-        .filter(|(i, _)| only.map_or(*i >= from, |o| o == *i))
-        .map(|(_, s)| s)
-        .collect();
-    let prepared = match prepare(&args.input, &args.common, printer, Need::Everything, &steps) {
-        Ok(p) => p,
+    let from = match step_index(op, args.from.as_deref(), "--from", printer) {
+        Ok(i) => i.unwrap_or(0),
         Err(s) => return s,
     };
-    let mut params = Params::new();
-    if let Err(s) = confirm(op, &prepared, &steps, args.yes, None, &mut params, printer) {
-        return s;
-    }
+    let only = match step_index(op, args.only.as_deref(), "--only", printer) {
+        Ok(i) => i,
+        Err(s) => return s,
+    };
     let req = Request {
         operation: op,
-        params,
+        params: Params::new(),
         from,
         only,
         replay_of: None,
     };
+    let answer = Answer {
+        yes: args.yes,
+        given: None,
+    };
+    run_request(&args.input, &args.common, req, Some(answer), None, printer)
+}
+
+/// How the operator answered the confirmation on the command line: `-y`, `--confirm NAME`.
+#[derive(Clone, Copy)]
+struct Answer<'a> {
+    yes: bool,
+    given: Option<&'a str>,
+}
+
+/// The steps a request runs: `only`, else every step from `from`.
+fn requested_steps(req: &Request) -> Vec<&'static str> {
+    let names = req.operation.step_names().into_iter().enumerate();
+    names
+        .filter(|(i, _)| req.only.map_or(*i >= req.from, |o| o == *i))
+        .map(|(_, s)| s)
+        .collect()
+}
+
+/// Validates and finds the playbooks of the request's steps, prints `note`, shows the plan and
+/// asks what the operation asks (`answer`; none: no plan shown, nothing asked), then runs the
+/// request and reports how it ended.
+fn run_request(
+    input: &InventoryArgs,
+    common: &Common,
+    mut req: Request,
+    answer: Option<Answer<'_>>,
+    note: Option<String>,
+    printer: &Printer,
+) -> ExitStatus {
+    let op = req.operation;
+    let steps = requested_steps(&req);
+    let prepared = match prepare(input, common, printer, Need::Everything, &steps) {
+        Ok(p) => p,
+        Err(s) => return s,
+    };
+    if let Some(note) = note {
+        printer.info(note);
+    }
+    if let Some(a) = answer {
+        if let Err(s) = confirm(
+            op,
+            &prepared,
+            &steps,
+            a.yes,
+            a.given,
+            &mut req.params,
+            printer,
+        ) {
+            return s;
+        }
+    }
     finish(run::execute(&prepared.settings, &req), printer)
 }
 
@@ -441,21 +499,13 @@ fn run_op(
     common: &Common,
     yes: bool,
     given: Option<&str>,
-    mut params: Params,
+    params: Params,
     printer: &Printer,
 ) -> ExitStatus {
     let op = match operation(name, printer) {
         Ok(op) => op,
         Err(s) => return s,
     };
-    let steps = op.step_names();
-    let prepared = match prepare(input, common, printer, Need::Everything, &steps) {
-        Ok(p) => p,
-        Err(s) => return s,
-    };
-    if let Err(s) = confirm(op, &prepared, &steps, yes, given, &mut params, printer) {
-        return s;
-    }
     let req = Request {
         operation: op,
         params,
@@ -463,7 +513,14 @@ fn run_op(
         only: None,
         replay_of: None,
     };
-    finish(run::execute(&prepared.settings, &req), printer)
+    run_request(
+        input,
+        common,
+        req,
+        Some(Answer { yes, given }),
+        None,
+        printer,
+    )
 }
 
 /// `down`, `restart`, `reload`, `backup`: the operation's steps, the plan confirmed.
@@ -617,11 +674,7 @@ pub fn status_cmd(args: StatusArgs, printer: &Printer) -> ExitStatus {
         Err(s) => return s,
     };
     let (plans, state_dir) = located_plans(&ready, &args.input);
-    let inventory = args
-        .input
-        .path()
-        .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.clone()))
-        .unwrap_or_default();
+    let inventory = absolute_inventory(&args.input).unwrap_or_default();
     let (units, unreachable) = match metis_runner::ansible::find_program(&args.common.ansible_bin) {
         None => {
             printer.info(format_args!(
@@ -631,16 +684,16 @@ pub fn status_cmd(args: StatusArgs, printer: &Printer) -> ExitStatus {
             Default::default()
         }
         Some(ansible_playbook) => {
-            let settings = Settings {
-                playbooks: Playbooks::locate(&inventory, args.common.playbooks.as_deref()),
+            let playbooks = Playbooks::locate(&inventory, args.common.playbooks.as_deref());
+            let settings = settings(
+                &ready,
                 inventory,
-                cluster: ready.org.cluster_name.clone(),
                 state_dir,
+                playbooks,
                 ansible_playbook,
-                ansible_args: args.common.ansible_args.clone(),
-                hosts_total: ready.org.hosts().len(),
-                verbosity: verbosity(printer),
-            };
+                &args.common,
+                printer,
+            );
             let result = status::scratch_dir()
                 .map_err(|e| format!("cannot create a scratch directory: {e}"))
                 .and_then(|work| {
@@ -879,47 +932,30 @@ pub fn replay(args: ReplayArgs, printer: &Printer) -> ExitStatus {
         }
         common.ansible_args = old.ansible_args.clone();
     }
-    // A run made with --only: its replay runs that step only.
-    let only = old.only.as_ref().map(|_| from);
-    let steps: Vec<&str> = match only {
-        Some(i) => vec![op.steps[i].playbook],
-        None => op.step_names().into_iter().skip(from).collect(),
-    };
-    let prepared = match prepare(&input, &common, printer, Need::Everything, &steps) {
-        Ok(p) => p,
-        Err(s) => return s,
-    };
-    printer.info(format_args!(
+    let note = format!(
         "replaying run {} ({} {}) from step {}",
         old.id,
         old.operation,
         old.outcome.as_str(),
         op.steps[from].playbook
-    ));
+    );
     let mut params: Params = old.params.clone();
     // A destructive operation is confirmed again: the recorded confirmation does not count.
     params.remove(ops::CONFIRMATION);
-    if op.confirm != Confirm::Never {
-        if let Err(s) = confirm(
-            op,
-            &prepared,
-            &steps,
-            args.yes,
-            args.confirm.as_deref(),
-            &mut params,
-            printer,
-        ) {
-            return s;
-        }
-    }
     let req = Request {
         operation: op,
         params,
         from,
-        only,
+        // A run made with --only: its replay runs that step only.
+        only: old.only.as_ref().map(|_| from),
         replay_of: Some(old.id.clone()),
     };
-    finish(run::execute(&prepared.settings, &req), printer)
+    let answer = Answer {
+        yes: args.yes,
+        given: args.confirm.as_deref(),
+    };
+    let answer = (op.confirm != Confirm::Never).then_some(answer);
+    run_request(&input, &common, req, answer, Some(note), printer)
 }
 
 #[cfg(test)]

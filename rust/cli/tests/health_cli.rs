@@ -7,7 +7,7 @@ mod support;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
-use support::{assert_exit, json, keys, run, stderr, temp_dir, TempDir};
+use support::{assert_exit, json, keys, run, stderr, temp_dir, TempDir, CHECK_KEYS, REPORT_KEYS};
 
 /// Every group on `ip`, consul's HTTP API on `consul_http`, upstream's default ports otherwise.
 fn inventory(dir: &TempDir, ip: &str, consul_http: u16) -> PathBuf {
@@ -40,25 +40,12 @@ fn nothing_listening_exits_1_with_the_json_report() {
     let out = health(&inv, &["--format", "json", "--timeout", "1000"]);
     assert_exit(&out, 1);
     let report = json(&out);
-    assert_eq!(keys(&report), ["healthy", "checks"]);
+    assert_eq!(keys(&report), REPORT_KEYS);
     assert_eq!(report["healthy"], false);
     let checks = report["checks"].as_array().expect("checks");
     assert_eq!(checks.len(), 22, "{checks:#?}");
     for c in checks {
-        assert_eq!(
-            keys(c),
-            [
-                "host",
-                "address",
-                "service",
-                "check",
-                "ok",
-                "outcome",
-                "detail",
-                "elapsed_ms",
-                "attempts"
-            ]
-        );
+        assert_eq!(keys(c), CHECK_KEYS);
         assert_eq!(c["host"], "127.0.9.1");
         assert_eq!(c["address"], "127.0.9.1");
         assert_eq!(c["outcome"], "refused", "{c}");

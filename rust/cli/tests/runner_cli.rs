@@ -4,8 +4,8 @@
 mod support;
 
 use std::os::unix::fs::PermissionsExt;
-use std::path::Path;
-use std::process::{Command, Output};
+use std::path::{Path, PathBuf};
+use std::process::Output;
 use support::*;
 
 /// A stand-in for ansible-playbook: events for the playbook given after `-i INV`, the step in
@@ -65,18 +65,13 @@ impl Setup {
     }
 
     fn run(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_metis-deploy"));
+        let mut cmd = metis_deploy();
         // No Ansible configuration of the operator's but possibly /etc/ansible/ansible.cfg.
         cmd.env_remove("ANSIBLE_PIPELINING")
             .env_remove("ANSIBLE_CONFIG")
             .env("HOME", self.dir.path("."))
             .current_dir(self.dir.path("."));
-        for (k, v) in sandbox_secrets() {
-            cmd.env(k, v);
-        }
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
+        cmd.envs(env.iter().copied());
         let fake = self.dir.path("fake-ansible-playbook");
         let mut all: Vec<&str> = args.to_vec();
         let at = all.iter().position(|a| *a == "--").unwrap_or(all.len());
@@ -86,8 +81,13 @@ impl Setup {
         cmd.args(&all).output().expect("run metis-deploy")
     }
 
-    fn state_dir(&self) -> std::path::PathBuf {
+    fn state_dir(&self) -> PathBuf {
         self.dir.join(".metis-deploy/lab")
+    }
+
+    /// The directory of the run `id`.
+    fn run_dir(&self, id: &str) -> PathBuf {
+        self.state_dir().join("runs").join(id)
     }
 
     fn runs(&self) -> Vec<serde_json::Value> {
@@ -95,6 +95,18 @@ impl Setup {
         assert_exit(&out, 0);
         json(&out).as_array().expect("array").clone()
     }
+
+    /// The first recorded run of `operation`.
+    fn run_of(&self, operation: &str) -> serde_json::Value {
+        let mut runs = self.runs().into_iter();
+        runs.find(|r| r["operation"] == operation)
+            .unwrap_or_else(|| panic!("no {operation} run"))
+    }
+}
+
+/// A run's id.
+fn run_id(run: &serde_json::Value) -> String {
+    run["id"].as_str().expect("id").to_owned()
 }
 
 fn statuses(run: &serde_json::Value) -> Vec<&str> {
@@ -126,7 +138,7 @@ fn a_failed_step_stops_up_and_replay_resumes_there() {
     assert!(err.contains("02-bootstrap.log"), "{err}");
     let runs = t.runs();
     assert_eq!(runs.len(), 1);
-    let id = runs[0]["id"].as_str().expect("id").to_owned();
+    let id = run_id(&runs[0]);
     assert!(
         err.contains(&format!("resume:   metis-deploy replay {id} -i {inv}")),
         "{err}"
@@ -141,7 +153,7 @@ fn a_failed_step_stops_up_and_replay_resumes_there() {
         serde_json::json!(["-e", "offline_bundle=/srv/b"])
     );
     // The full log has ansible-playbook's own output, with the pass-through arguments.
-    let run_dir = t.state_dir().join("runs").join(&id);
+    let run_dir = t.run_dir(&id);
     let log = std::fs::read_to_string(run_dir.join("02-bootstrap.log")).expect("log");
     assert!(log.contains("offline_bundle=/srv/b"), "{log}");
     // ssh pipelining is on unless the operator's configuration or environment says otherwise.
@@ -168,18 +180,13 @@ fn a_failed_step_stops_up_and_replay_resumes_there() {
         ]
     );
     assert_eq!(runs[1]["replay_of"], id.as_str());
-    let replay_dir = t
-        .state_dir()
-        .join("runs")
-        .join(runs[1]["id"].as_str().expect("id"));
-    assert!(!replay_dir.join("01-local_prepare.log").exists());
+    assert!(!t
+        .run_dir(&run_id(&runs[1]))
+        .join("01-local_prepare.log")
+        .exists());
     // Replaying a run that succeeded does nothing.
-    let out = t.run(
-        &["replay", runs[1]["id"].as_str().expect("id"), "-i", &inv],
-        &[],
-    );
-    assert_exit(&out, 0);
-    assert!(stderr(&out).contains("nothing to replay"));
+    let out = t.run(&["replay", &run_id(&runs[1]), "-i", &inv], &[]);
+    assert_refused(&out, 0, "nothing to replay");
     assert_eq!(t.runs().len(), 2);
 
     // One audit line per run; private modes; no secret anywhere in the state directory.
@@ -203,17 +210,12 @@ fn replay_refuses_a_changed_inventory_unless_forced() {
     let t = Setup::new("runner-changed");
     let inv = t.inv();
     assert_exit(&t.run(&["up", &inv, "-y"], &[("FAIL_STEP", "deploy")]), 1);
-    let id = t.runs()[0]["id"].as_str().expect("id").to_owned();
+    let id = run_id(&t.runs()[0]);
     let mut text = std::fs::read_to_string(&inv).expect("read");
     text.push_str("\n# changed\n");
     std::fs::write(&inv, text).expect("write");
     let out = t.run(&["replay", &id, "-i", &inv, "-y"], &[]);
-    assert_exit(&out, 2);
-    assert!(
-        stderr(&out).contains("changed since run"),
-        "{}",
-        stderr(&out)
-    );
+    assert_refused(&out, 2, "changed since run");
     assert_eq!(t.runs().len(), 1, "nothing ran");
     let out = t.run(&["replay", &id, "-i", &inv, "-y", "--force"], &[]);
     assert_exit(&out, 0);
@@ -234,38 +236,27 @@ fn secrets_given_as_arguments_are_not_recorded() {
         &[("FAIL_STEP", "start")],
     );
     assert_exit(&out, 1);
-    let state = std::fs::read_to_string(
-        t.state_dir()
-            .join("runs")
-            .join(t.runs()[0]["id"].as_str().expect("id"))
-            .join("state.json"),
-    )
-    .expect("state");
+    let id = run_id(&t.runs()[0]);
+    let state = std::fs::read_to_string(t.run_dir(&id).join("state.json")).expect("state");
     assert!(!state.contains(&secret));
     assert!(state.contains("<redacted>"));
     // Nor in any other file the runner writes (state, events, audit line). The steps' logs are
     // ansible-playbook's own output, which this stand-in fills with its arguments.
-    let mut files = vec![t.state_dir()];
-    let mut seen = 0;
-    while let Some(path) = files.pop() {
-        if path.is_dir() {
-            for e in std::fs::read_dir(&path).expect("read dir") {
-                files.push(e.expect("entry").path());
-            }
-        } else if path.extension().is_none_or(|x| x != "log")
-            || path.file_name().is_some_and(|n| n == "audit.log")
-        {
-            let text = std::fs::read_to_string(&path).expect("read");
-            assert!(!text.contains(&secret), "a secret in {}", path.display());
-            seen += 1;
-        }
+    let written: Vec<PathBuf> = files_below(&t.state_dir())
+        .into_iter()
+        .filter(|f| f.extension().is_none_or(|x| x != "log") || f.ends_with("audit.log"))
+        .collect();
+    for f in &written {
+        let text = std::fs::read_to_string(t.state_dir().join(f)).expect("read");
+        assert!(!text.contains(&secret), "a secret in {}", f.display());
     }
-    assert!(seen >= 3, "state, events and audit files: {seen}");
+    assert!(
+        written.len() >= 3,
+        "state, events and audit files: {written:?}"
+    );
     // Replaying it needs the arguments again.
-    let id = t.runs()[0]["id"].as_str().expect("id").to_owned();
     let out = t.run(&["replay", &id, "-i", &inv, "-y"], &[]);
-    assert_exit(&out, 2);
-    assert!(stderr(&out).contains("pass them again"));
+    assert_refused(&out, 2, "pass them again");
 }
 
 /// An operator with an Ansible configuration of their own (here ./ansible.cfg) gets it, not the
@@ -280,14 +271,8 @@ fn the_operators_ansible_cfg_rules() {
     .expect("cfg");
     let out = t.run(&["up", &t.inv(), "-y", "--only", "deploy"], &[]);
     assert_exit(&out, 0);
-    let run = &t.runs()[0];
-    let log = std::fs::read_to_string(
-        t.state_dir()
-            .join("runs")
-            .join(run["id"].as_str().expect("id"))
-            .join("03-deploy.log"),
-    )
-    .expect("log");
+    let log = std::fs::read_to_string(t.run_dir(&run_id(&t.runs()[0])).join("03-deploy.log"))
+        .expect("log");
     assert!(log.contains("(pipelining unset)"), "{log}");
 }
 
@@ -308,23 +293,21 @@ fn up_steps_and_usage_errors() {
         ["skipped", "skipped", "skipped", "succeeded", "succeeded"]
     );
     let out = t.run(&["up", &inv, "-y", "--from", "nope"], &[]);
-    assert_exit(&out, 2);
-    assert!(stderr(&out).contains("one of: local_prepare, bootstrap, deploy, start, status"));
+    assert_refused(
+        &out,
+        2,
+        "one of: local_prepare, bootstrap, deploy, start, status",
+    );
     let out = t.run(&["up", "/nonexistent/inventory.ini", "-y"], &[]);
     assert_exit(&out, 2);
-    let out = Command::new(env!("CARGO_BIN_EXE_metis-deploy"))
-        .args([
-            "up",
-            &inv,
-            "-y",
-            "--ansible-bin",
-            "/nonexistent/ansible-playbook",
-        ])
-        .envs(sandbox_secrets())
-        .output()
-        .expect("run");
-    assert_exit(&out, 2);
-    assert!(stderr(&out).contains("--ansible-bin"));
+    let out = run(&[
+        "up",
+        &inv,
+        "-y",
+        "--ansible-bin",
+        "/nonexistent/ansible-playbook",
+    ]);
+    assert_refused(&out, 2, "--ansible-bin");
     assert_eq!(t.runs().len(), 2, "usage errors record no run");
 }
 
@@ -333,8 +316,7 @@ fn destroy_without_the_right_name_runs_nothing() {
     let t = Setup::new("runner-destroy");
     let inv = t.inv();
     let out = t.run(&["destroy", &inv, "--confirm", "other"], &[]);
-    assert_exit(&out, 2);
-    assert!(stderr(&out).contains("nothing was removed; run again with --confirm lab"));
+    assert_refused(&out, 2, "nothing was removed; run again with --confirm lab");
     // Not on a terminal and no --confirm: refused too.
     let out = t.run(&["destroy", &inv], &[]);
     assert_exit(&out, 2);
@@ -346,13 +328,8 @@ fn destroy_without_the_right_name_runs_nothing() {
     assert_exit(&out, 0);
     let runs = t.runs();
     assert_eq!(runs[0]["steps"][0]["extra_vars"]["confirm_cleanup"], "lab");
-    let log = std::fs::read_to_string(
-        t.state_dir()
-            .join("runs")
-            .join(runs[0]["id"].as_str().expect("id"))
-            .join("01-cleanup.log"),
-    )
-    .expect("log");
+    let log =
+        std::fs::read_to_string(t.run_dir(&run_id(&runs[0])).join("01-cleanup.log")).expect("log");
     assert!(log.contains(r#"-e {"confirm_cleanup":"lab"}"#), "{log}");
     assert!(log.contains("(pipelining False)"), "{log}");
 }
@@ -363,8 +340,7 @@ fn day2_subcommands_fill_their_playbooks_variables() {
     let inv = t.inv();
     // scale-in removes a host: the host typed again, else nothing runs.
     let out = t.run(&["scale-in", &inv, "--host", "198.51.100.13"], &[]);
-    assert_exit(&out, 2);
-    assert!(stderr(&out).contains("run again with --confirm 198.51.100.13"));
+    assert_refused(&out, 2, "run again with --confirm 198.51.100.13");
     let out = t.run(
         &[
             "scale-in",
@@ -396,11 +372,7 @@ fn day2_subcommands_fill_their_playbooks_variables() {
     // upgrade: local_prepare gets the bundle (absolute), then the upgrade playbook.
     let out = t.run(&["upgrade", &inv, "--bundle", "some/bundle", "-y"], &[]);
     assert_exit(&out, 0);
-    let run = t
-        .runs()
-        .into_iter()
-        .find(|r| r["operation"] == "upgrade")
-        .expect("upgrade run");
+    let run = t.run_of("upgrade");
     assert_eq!(statuses(&run), ["succeeded", "succeeded"]);
     let bundle = run["steps"][0]["extra_vars"]["offline_bundle"]
         .as_str()
@@ -425,22 +397,24 @@ fn day2_subcommands_fill_their_playbooks_variables() {
         ],
         &[],
     );
-    assert_exit(&out, 2);
-    assert!(stderr(&out).contains("/nonexistent/backup.tar.gz: no such backup archive"));
+    assert_refused(
+        &out,
+        2,
+        "/nonexistent/backup.tar.gz: no such backup archive",
+    );
     // restore replaces the database and the identity: the organisation's name, typed.
     let archive = t.dir.path("backup.tar.gz");
     std::fs::write(&archive, "not read by the stand-in").expect("archive");
     let out = t.run(&["restore", &inv, &archive], &[]);
-    assert_exit(&out, 2);
-    assert!(stderr(&out).contains("nothing was restored; run again with --confirm lab"));
+    assert_refused(
+        &out,
+        2,
+        "nothing was restored; run again with --confirm lab",
+    );
     assert_eq!(t.runs().len(), before);
     let out = t.run(&["restore", &inv, &archive, "--confirm", "lab"], &[]);
     assert_exit(&out, 0);
-    let run = t
-        .runs()
-        .into_iter()
-        .find(|r| r["operation"] == "restore")
-        .expect("restore run");
+    let run = t.run_of("restore");
     assert_eq!(run["steps"][0]["extra_vars"]["restore_file"], archive);
     assert_eq!(run["steps"][0]["extra_vars"]["confirm_restore"], "lab");
 }
@@ -454,7 +428,7 @@ fn replaying_an_only_run_runs_that_step_only() {
         &[("FAIL_STEP", "deploy")],
     );
     assert_exit(&out, 1);
-    let id = t.runs()[0]["id"].as_str().expect("id").to_owned();
+    let id = run_id(&t.runs()[0]);
     let out = t.run(&["replay", &id, "-i", &inv, "-y"], &[]);
     assert_exit(&out, 0);
     let replay = t
@@ -477,11 +451,10 @@ fn replaying_a_destructive_run_asks_again() {
         &[("FAIL_STEP", "cleanup")],
     );
     assert_exit(&out, 1);
-    let id = t.runs()[0]["id"].as_str().expect("id").to_owned();
+    let id = run_id(&t.runs()[0]);
     // The recorded confirmation does not count: refused without it, nothing run.
     let out = t.run(&["replay", &id, "-i", &inv, "-y"], &[]);
-    assert_exit(&out, 2);
-    assert!(stderr(&out).contains("nothing was removed; run again with --confirm lab"));
+    assert_refused(&out, 2, "nothing was removed; run again with --confirm lab");
     assert_eq!(t.runs().len(), 1);
     let out = t.run(&["replay", &id, "-i", &inv, "--confirm", "lab"], &[]);
     assert_exit(&out, 0);
@@ -505,9 +478,8 @@ fn replaying_a_destructive_run_asks_again() {
 fn sigint_stops_the_step_and_records_an_interrupted_run() {
     let t = Setup::new("runner-sigint");
     let inv = t.inv();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_metis-deploy"));
-    cmd.envs(sandbox_secrets())
-        .env("SLEEP_STEP", "deploy")
+    let mut cmd = metis_deploy();
+    cmd.env("SLEEP_STEP", "deploy")
         .args(["up", &inv, "-y", "-q", "--ansible-bin"])
         .arg(t.dir.join("fake-ansible-playbook"))
         .stderr(std::process::Stdio::piped());

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use support::{org_one_host, org_one_host_with};
+use support::{org_one_host, org_one_host_with, CHECK_KEYS, REPORT_KEYS};
 
 fn run1(kind: CheckKind) -> health::CheckResult {
     let r = health::run(
@@ -550,23 +550,10 @@ fn report_json_shape_and_table() {
     let report: Report = health::run(&[a, b, c], RunOptions::default());
     let v = serde_json::to_value(&report).expect("json");
     let obj = v.as_object().expect("object");
-    assert_eq!(obj.keys().collect::<Vec<_>>(), ["healthy", "checks"]);
+    assert_eq!(obj.keys().collect::<Vec<_>>(), REPORT_KEYS);
     assert_eq!(v["healthy"], false);
     let first = v["checks"][0].as_object().expect("check object");
-    assert_eq!(
-        first.keys().collect::<Vec<_>>(),
-        [
-            "host",
-            "address",
-            "service",
-            "check",
-            "ok",
-            "outcome",
-            "detail",
-            "elapsed_ms",
-            "attempts"
-        ]
-    );
+    assert_eq!(first.keys().collect::<Vec<_>>(), CHECK_KEYS);
     assert_eq!(first["outcome"], "ok");
     assert!(first["attempts"].is_u64());
     assert_eq!(first["host"], "node-a");

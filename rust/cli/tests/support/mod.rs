@@ -5,8 +5,11 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+#[path = "../../../core/tests/support/report_keys.rs"]
+mod report_keys;
 #[path = "../../../core/tests/support/temp.rs"]
 mod temp;
+pub use report_keys::{CHECK_KEYS, REPORT_KEYS};
 pub use temp::{temp_dir, TempDir};
 
 /// A path relative to the repository root.
@@ -21,14 +24,20 @@ pub fn validate_fixture(name: &str) -> PathBuf {
     repo("rust/core/tests/validate").join(name)
 }
 
-/// Runs `metis-deploy ARGS` with the sandbox's test-only secrets exported, as a user of the
-/// example inventory would (`tests/fixtures/sandbox-secrets.env`).
-pub fn run(args: &[&str]) -> Output {
+/// `metis-deploy` with the sandbox's test-only secrets exported, as a user of the example
+/// inventory would (`tests/fixtures/sandbox-secrets.env`).
+pub fn metis_deploy() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_metis-deploy"));
-    for (k, v) in sandbox_secrets() {
-        cmd.env(k, v);
-    }
-    cmd.args(args).output().expect("run metis-deploy")
+    cmd.envs(sandbox_secrets());
+    cmd
+}
+
+/// Runs `metis-deploy ARGS` with the sandbox's test-only secrets exported.
+pub fn run(args: &[&str]) -> Output {
+    metis_deploy()
+        .args(args)
+        .output()
+        .expect("run metis-deploy")
 }
 
 /// Runs `metis-deploy ARGS` with none of the sandbox secrets in the environment.
@@ -89,6 +98,13 @@ pub fn assert_exit(out: &Output, code: i32) {
         String::from_utf8_lossy(&out.stdout),
         stderr(out)
     );
+}
+
+/// Asserts the exit code and that stderr says `says`, showing stderr when not.
+pub fn assert_refused(out: &Output, code: i32, says: &str) {
+    assert_exit(out, code);
+    let err = stderr(out);
+    assert!(err.contains(says), "stderr does not say {says:?}:\n{err}");
 }
 
 /// Every file below `dir`, relative to it, sorted.

@@ -124,11 +124,10 @@ impl Describe for Admin<'_> {
         dirs
     }
     fn config_files(&self) -> Vec<RenderedFile> {
-        let path = format!(
-            "{}/application-{}.yml",
-            self.ctx.lay.config_dir(Group::Admin),
+        let path = self.ctx.config_path(&format!(
+            "application-{}.yml",
             defaults::ADMIN_SPRING_PROFILE
-        );
+        ));
         vec![render::admin::application(
             self.ctx.org,
             &self.ctx.lay,

@@ -5,7 +5,7 @@ use super::{
 };
 use crate::health::CheckKind;
 use crate::model::variables as var;
-use crate::model::{defaults, CarrierNode, Group};
+use crate::model::{defaults, CarrierNode};
 use crate::render::{self, RenderedFile};
 
 pub(super) struct Carrier<'a> {
@@ -15,7 +15,7 @@ pub(super) struct Carrier<'a> {
 
 impl Carrier<'_> {
     fn config_path(&self) -> String {
-        format!("{}/carrier.yml", self.ctx.lay.config_dir(Group::Carrier))
+        self.ctx.config_path("carrier.yml")
     }
 }
 
@@ -52,9 +52,7 @@ impl Describe for Carrier<'_> {
     }
 
     fn directories(&self) -> Vec<Dir> {
-        let mut dirs = self.ctx.standard_dirs();
-        dirs.push(self.ctx.dir(self.ctx.lay.data_dir(Group::Carrier), 0o750));
-        dirs
+        self.ctx.dirs_with_data()
     }
 
     fn config_files(&self) -> Vec<RenderedFile> {

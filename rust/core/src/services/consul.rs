@@ -20,7 +20,7 @@ impl Consul<'_> {
         self.node.index == 0
     }
     fn config_path(&self) -> String {
-        format!("{}/consul.json", self.ctx.lay.config_dir(Group::Consul))
+        self.ctx.config_path("consul.json")
     }
 }
 
@@ -57,9 +57,7 @@ impl Describe for Consul<'_> {
     }
 
     fn directories(&self) -> Vec<Dir> {
-        let mut dirs = self.ctx.standard_dirs();
-        dirs.push(self.ctx.dir(self.ctx.lay.data_dir(Group::Consul), 0o750));
-        dirs
+        self.ctx.dirs_with_data()
     }
 
     fn config_files(&self) -> Vec<RenderedFile> {

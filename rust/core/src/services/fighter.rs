@@ -53,8 +53,7 @@ impl Fighter<'_> {
         kind(self.node.kind)
     }
     fn config_path(&self) -> String {
-        let k = self.kind();
-        format!("{}/{}", self.ctx.lay.config_dir(k.group), k.config)
+        self.ctx.config_path(self.kind().config)
     }
     /// A virtual environment is made unless `fighter_python` names the interpreter.
     fn makes_venv(&self) -> bool {
@@ -91,12 +90,8 @@ impl Describe for Fighter<'_> {
     fn directories(&self) -> Vec<Dir> {
         let g = self.kind().group;
         let lay = &self.ctx.lay;
-        let mut dirs = self.ctx.standard_dirs();
-        for d in [
-            lay.data_dir(g),
-            lay.fighter_code_dir(g),
-            lay.fighter_results_dir(g),
-        ] {
+        let mut dirs = self.ctx.dirs_with_data();
+        for d in [lay.fighter_code_dir(g), lay.fighter_results_dir(g)] {
             dirs.push(self.ctx.dir(d, 0o750));
         }
         if g == Group::Data {

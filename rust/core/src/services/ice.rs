@@ -3,7 +3,7 @@
 use super::{Ctx, Describe, Dir, Port, Upload, Word};
 use crate::health::CheckKind;
 use crate::model::variables as var;
-use crate::model::{defaults, Group, IceProtocol, IceViaNode};
+use crate::model::{defaults, IceProtocol, IceViaNode};
 use crate::render::{self, RenderedFile};
 
 pub(super) struct IceGrid<'a> {
@@ -16,20 +16,24 @@ pub(super) struct Glacier2<'a> {
     pub node: &'a IceViaNode,
 }
 
-fn config_path(ctx: &Ctx<'_>, file: &str) -> String {
-    format!("{}/{file}", ctx.lay.config_dir(Group::IceVia))
-}
-
 impl IceGrid<'_> {
     fn config_path(&self) -> String {
-        config_path(&self.ctx, "icegrid.cfg")
+        self.ctx.config_path("icegrid.cfg")
     }
 }
 
 impl Glacier2<'_> {
     fn config_path(&self) -> String {
-        config_path(&self.ctx, "glacier2.cfg")
+        self.ctx.config_path("glacier2.cfg")
     }
+}
+
+/// An Ice program's command line: the binary and its configuration file.
+fn ice_command(bin: &str, config_path: String) -> Vec<Word> {
+    vec![
+        Word::Literal(bin.into()),
+        Word::Literal(format!("--Ice.Config={config_path}")),
+    ]
 }
 
 impl Describe for IceGrid<'_> {
@@ -48,10 +52,8 @@ impl Describe for IceGrid<'_> {
         vec!["zeroc-icegrid"]
     }
     fn directories(&self) -> Vec<Dir> {
-        let lay = &self.ctx.lay;
-        let mut dirs = self.ctx.standard_dirs();
-        dirs.push(self.ctx.dir(lay.data_dir(Group::IceVia), 0o750));
-        dirs.push(self.ctx.dir(lay.icegrid_lmdb_dir(), 0o750));
+        let mut dirs = self.ctx.dirs_with_data();
+        dirs.push(self.ctx.dir(self.ctx.lay.icegrid_lmdb_dir(), 0o750));
         dirs
     }
     fn config_files(&self) -> Vec<RenderedFile> {
@@ -62,10 +64,7 @@ impl Describe for IceGrid<'_> {
         )]
     }
     fn command(&self) -> Vec<Word> {
-        vec![
-            Word::Literal(defaults::ICEGRIDREGISTRY_BIN.into()),
-            Word::Literal(format!("--Ice.Config={}", self.config_path())),
-        ]
+        ice_command(defaults::ICEGRIDREGISTRY_BIN, self.config_path())
     }
     fn log_file(&self) -> Option<String> {
         self.ctx.own_log()
@@ -142,10 +141,7 @@ impl Describe for Glacier2<'_> {
         )]
     }
     fn command(&self) -> Vec<Word> {
-        vec![
-            Word::Literal(defaults::GLACIER2ROUTER_BIN.into()),
-            Word::Literal(format!("--Ice.Config={}", self.config_path())),
-        ]
+        ice_command(defaults::GLACIER2ROUTER_BIN, self.config_path())
     }
     fn log_file(&self) -> Option<String> {
         self.ctx.own_log()

@@ -395,8 +395,18 @@ impl Ctx<'_> {
             },
         ]
     }
+    /// [`Ctx::standard_dirs`] and the group's data directory (private: 0750).
+    fn dirs_with_data(&self) -> Vec<Dir> {
+        let mut dirs = self.standard_dirs();
+        dirs.push(self.dir(self.lay.data_dir(self.service.group()), 0o750));
+        dirs
+    }
     fn dir(&self, path: String, mode: u32) -> Dir {
         Dir { path, mode }
+    }
+    /// `file` in the group's configuration directory.
+    fn config_path(&self, file: &str) -> String {
+        format!("{}/{file}", self.lay.config_dir(self.service.group()))
     }
     fn own_log(&self) -> Option<String> {
         Some(self.lay.log_file(self.service))

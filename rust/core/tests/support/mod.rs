@@ -15,7 +15,9 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
+mod report_keys;
 mod temp;
+pub use report_keys::{CHECK_KEYS, REPORT_KEYS};
 pub use temp::{temp_dir, TempDir};
 
 // ---------------------------------------------------------------- organisations

@@ -320,6 +320,11 @@ def _call(f: dict, method: str, path: str, body: bytes | None = None) -> tuple[i
         conn.close()
 
 
+def _unexpected(doing: str, status: int, body: bytes) -> None:
+    """Consul's message for an HTTP API answer other than 200, on stderr."""
+    print(f"Error {doing}: Unexpected response code: {status} ({body.decode().strip()})", file=sys.stderr)
+
+
 def _http_cmd(args: list[str], extra: dict, usage: str):
     spec = dict(HTTP_FLAGS, **extra)
     try:
@@ -333,7 +338,7 @@ def cmd_members(args: list[str]) -> int:
                      "Usage: consul members [options]")
     status, body = _call(f, "GET", "/v1/agent/members")
     if status != 200:
-        print(f"Error retrieving members: Unexpected response code: {status} ({body.decode().strip()})", file=sys.stderr)
+        _unexpected("retrieving members", status, body)
         return 1
     names = {1: "alive", 2: "leaving", 3: "left", 4: "failed"}
     rows = [("Node", "Address", "Status", "Type", "Build", "Protocol", "DC", "Segment")]
@@ -350,24 +355,23 @@ def cmd_members(args: list[str]) -> int:
     return 0
 
 
-def cmd_leave(args: list[str]) -> int:
-    f, _ = _http_cmd(args, {}, "Usage: consul leave [options]")
-    status, body = _call(f, "PUT", "/v1/agent/leave")
+def _agent_put(args: list[str], name: str, doing: str, done: str) -> int:
+    """`consul NAME`: a PUT to the local agent's /v1/agent/NAME, which takes no arguments."""
+    f, _ = _http_cmd(args, {}, f"Usage: consul {name} [options]")
+    status, body = _call(f, "PUT", f"/v1/agent/{name}")
     if status != 200:
-        print(f"Error leaving: Unexpected response code: {status} ({body.decode().strip()})", file=sys.stderr)
+        _unexpected(doing, status, body)
         return 1
-    print("Graceful leave complete")
+    print(done)
     return 0
+
+
+def cmd_leave(args: list[str]) -> int:
+    return _agent_put(args, "leave", "leaving", "Graceful leave complete")
 
 
 def cmd_reload(args: list[str]) -> int:
-    f, _ = _http_cmd(args, {}, "Usage: consul reload [options]")
-    status, body = _call(f, "PUT", "/v1/agent/reload")
-    if status != 200:
-        print(f"Error reloading: Unexpected response code: {status} ({body.decode().strip()})", file=sys.stderr)
-        return 1
-    print("Configuration reload triggered")
-    return 0
+    return _agent_put(args, "reload", "reloading", "Configuration reload triggered")
 
 
 def cmd_join(args: list[str]) -> int:
@@ -381,7 +385,7 @@ def cmd_join(args: list[str]) -> int:
         if status == 200:
             ok += 1
         else:
-            print(f"Error joining address '{a}': Unexpected response code: {status} ({body.decode().strip()})", file=sys.stderr)
+            _unexpected(f"joining address '{a}'", status, body)
     if not ok:
         print("Failed to join any nodes.", file=sys.stderr)
         return 1
@@ -405,7 +409,7 @@ def cmd_kv(args: list[str]) -> int:
             print(f"Error! No key exists at: {pos[0]}", file=sys.stderr)
             return 1
         if status != 200:
-            print(f"Error querying Consul agent: Unexpected response code: {status} ({body.decode().strip()})", file=sys.stderr)
+            _unexpected("querying Consul agent", status, body)
             return 1
         value = json.loads(body)[0]["Value"]
         sys.stdout.write((base64.b64decode(value) if value else b"").decode("utf-8", "replace") + "\n")
