@@ -14,8 +14,8 @@ import pytest
 import metis_deploy as md
 from metis_deploy import types
 
-from conftest import REPO
-
+# (Not imported from conftest: with tests/standins in the same pytest run, `conftest` is theirs.)
+REPO = pathlib.Path(__file__).resolve().parents[2]
 UPSTREAM = REPO / "tests" / "fixtures" / "upstream" / "inventory-v0.5.1.ini"
 FIXTURE = REPO / "rust" / "core" / "tests" / "fixtures" / "org.ini"
 
