@@ -6,7 +6,7 @@ writes one JSON line per sample to OUT: the instances ("service@host") unhealthy
 
 A check that goes through another instance counts against that instance while it is down:
 nginx's proxy to the admin on its host; the registrations and KV keys read from the first consul
-agent (against it while it is down or does not answer the read, against the consul server that is down or "consul@cluster"
+agent (against it while it is down, in the few seconds after it came back, or when it does not answer the read; against the consul server that is down or "consul@cluster"
 while the cluster's leader/peers checks fail: a server leaving or rejoining); the cluster's
 leader/peers checks (against the consul server that is down, else "consul@cluster"). Run inside the lab's namespace."""
 
@@ -24,7 +24,13 @@ ip_of = {h["host"]: h["ip"] for h in plans}
 first_host = next((h for h, ip in ip_of.items() if ip == first), first)
 
 
-def unhealthy(checks):
+# After the first agent was down, the registrations it restores are not passing again until their
+# checks have run once (real consul starts them critical): the agent's restart, not the services'.
+SETTLING = 5.0
+first_back = {"t": float("-inf")}  # when the first agent was last seen down
+
+
+def unhealthy(checks, now):
     down = {}
     answer = {}  # (instance, check) -> outcome
     for c in checks:
@@ -36,6 +42,9 @@ def unhealthy(checks):
         if any(not (n.startswith("consul ") or n.startswith("kv ") or n in ("leader", "peers", "http proxy")) for n in names):
             own.add((svc, host))
     first_down = any(svc == "consul" and ip_of.get(host, host) == first for svc, host in own)
+    if first_down:
+        first_back["t"] = now
+    first_down = first_down or now - first_back["t"] < SETTLING
     consul_down = sorted(h for s, h in own if s == "consul")
     # The cluster is not settled (a server stopping or rejoining): reads through it fail too.
     unsettled = any(n in ("leader", "peers") for names in down.values() for n in names)
@@ -66,7 +75,7 @@ with open(out, "w", encoding="utf-8") as f:
             checks = json.loads(r.stdout)["checks"]
         except (ValueError, KeyError):
             checks = None
-        line = {"t": round(t, 1), "unhealthy": unhealthy(checks) if checks is not None else ["?"],
+        line = {"t": round(t, 1), "unhealthy": unhealthy(checks, t) if checks is not None else ["?"],
                 "failed": [f'{c["service"]}@{c["host"]} {c["check"]}: {c["outcome"]}' for c in checks or [] if not c["ok"]]}
         f.write(json.dumps(line) + "\n")
         f.flush()
