@@ -20,17 +20,17 @@ description:
     systemd when Ansible's C(service_mgr) fact would say C(systemd) (the rule the roles' C(auto)
     uses: the fact is computed here by Ansible's own collector), else start-stop-daemon processes."
   - Under systemd it asks C(systemctl show) (C(ActiveEnterTimestamp) is the time).
-  - Without systemd, a service with a pid file (the plan's C(pid_file), written by
+  - "Without systemd, a service with a pid file (the plan's C(pid_file), written by
     start-stop-daemon) is V(active) (V(running)) while that pid is a live process (not a zombie)
     that started before the pid file was written; its start time (C(/proc/PID/stat)'s C(starttime)
     after C(/proc/stat)'s C(btime)) is the time, written as systemd writes its timestamps. No pid
     file is V(inactive) (V(dead)): never started, or stopped (stop removes it). A pid file whose
     process ended, is a zombie or is another, later process (its pid reused, after a reboot for
-    instance) is V(failed) (V(dead)), with the reason.
-  - Without systemd, a distribution's service (no pid file in the plan, such as MariaDB or nginx) is
+    instance) is V(failed) (V(dead)), with the reason."
+  - "Without systemd, a distribution's service (no pid file in the plan, such as MariaDB or nginx) is
     asked as the roles ask it, C(service NAME status) (its init script): V(active) for 0, V(inactive)
     for 3, V(failed) for 1 and 2, V(unknown) with the reason otherwise; its init script gives no start
-    time.
+    time."
   - Reads only; changes nothing.
 options:
   services:
