@@ -113,7 +113,7 @@ def test_a_reused_pid_is_another_process(tmp_path, sleeper):
     assert "is another process" in st["reason"]
 
 
-@pytest.mark.parametrize("content", ["", "abc", "-5", "0", "12 34"])
+@pytest.mark.parametrize("content", ["", "abc", "-5", "0", "12 34", "\u00b2", "1" * 100])
 def test_a_pid_file_without_a_pid_is_unknown(tmp_path, content):
     path = tmp_path / "x.pid"
     path.write_text(content)

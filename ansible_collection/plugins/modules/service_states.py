@@ -136,6 +136,8 @@ SYSTEMD_PROPERTIES = "Id,LoadState,ActiveState,SubState,ActiveEnterTimestamp"
 # How much later than its pid file a process may appear to have started (the boot time in
 # /proc/stat is whole seconds) before it counts as another process with a reused pid.
 START_SLACK_SECS = 2.0
+# The largest pid Linux gives (PID_MAX_LIMIT on 64-bit systems).
+PID_MAX_LIMIT = 1 << 22
 
 
 def _state(state, sub="", since=None, pid=None, reason=None):
@@ -206,7 +208,7 @@ def read_stat(pid, proc="/proc"):
     try:
         with open(f"{proc}/{pid}/stat", encoding="utf-8", errors="replace") as f:
             text = f.read()
-    except FileNotFoundError:
+    except (FileNotFoundError, ProcessLookupError):
         return None
     # The command name (field 2) is in parentheses and may hold spaces and parentheses itself.
     fields = text[text.rindex(")") + 2:].split()
@@ -218,13 +220,13 @@ def pid_file_state(pid_file, proc="/proc"):
     """The state of a service started by start-stop-daemon with this pid file."""
     try:
         with open(pid_file, encoding="utf-8", errors="replace") as f:
-            text = f.read().strip()
+            text = f.read(64).strip()
         written = os.stat(pid_file).st_mtime
     except FileNotFoundError:
         return _state("inactive", "dead", reason=f"no pid file {pid_file}: not started, or stopped")
     except OSError as e:
         return unknown(f"cannot read {pid_file}: {e.strerror} (run with become)")
-    if not text.isdigit() or int(text) <= 0:
+    if not (text.isascii() and text.isdigit()) or not 0 < int(text) <= PID_MAX_LIMIT:
         return unknown(f"{pid_file} does not hold a pid: {text[:20]!r}")
     pid = int(text)
     try:
