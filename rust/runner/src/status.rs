@@ -197,8 +197,14 @@ pub fn query_units(
         .await
         .map_err(|e| e.to_string())
     })?;
-    if end == End::Interrupted {
-        return Err("interrupted".to_owned());
+    match end {
+        End::Interrupted => return Err("interrupted".to_owned()),
+        End::Exited(code) if code != 0 && results.is_empty() => {
+            return Err(format!(
+                "`ansible` exited {code} before any host answered (-v names its output)"
+            ))
+        }
+        End::Exited(_) => {}
     }
     Ok(read_results(results))
 }
@@ -231,8 +237,12 @@ pub fn read_results(results: Vec<crate::events::HostResult>) -> UnitQuery {
             }
             _ => {
                 let msg = r.msg.unwrap_or_else(|| r.status.as_str().to_owned());
-                q.errors
-                    .insert(r.host, msg.lines().next().unwrap_or("").to_owned());
+                let mut why = msg.lines().next().unwrap_or("").to_owned();
+                if why.contains(STATES_MODULE) {
+                    // An installed collection older than this runner (no such module).
+                    why.push_str(" (the collection next to the playbooks, or the installed metis.node, must match this metis-deploy: give --playbooks DIR)");
+                }
+                q.errors.insert(r.host, why);
             }
         }
     }
@@ -486,6 +496,10 @@ mod tests {
             "ssh: connect to host 198.51.100.12 port 22: No route to host"
         );
         assert!(q.errors["198.51.100.13"].contains("returned no units"));
+        let old = read_results(vec![result(
+            r#"{"event": "host_result", "host": "h", "task": "t", "status": "failed", "msg": "Task failed: Cannot resolve 'metis.node.service_states' to an action or module."}"#,
+        )]);
+        assert!(old.errors["h"].contains("must match this metis-deploy: give --playbooks DIR"));
         assert!(q.errors["198.51.100.14"].contains("not a mapping"));
     }
 
