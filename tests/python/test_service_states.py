@@ -196,7 +196,8 @@ def test_systemd_states_from_systemctl_show():
     "rc, state",
     [(0, "active"), (3, "inactive"), (1, "failed"), (2, "failed"), (4, "unknown"), (127, "unknown")],
 )
-def test_distribution_services_without_systemd_ask_their_init_script(tmp_path, rc, state):
+def test_distribution_services_without_systemd_ask_their_init_script(tmp_path, monkeypatch, rc, state):
+    monkeypatch.setattr(ss.os, "geteuid", lambda: 0)
     (tmp_path / "nginx").write_text("#!/bin/sh\n")
     m = FakeModule({"nginx": (rc, "nginx is running.\n" if rc == 0 else "nginx is not running ... failed!\n", "")})
     st = ss.init_script_state(m, "nginx.service", str(tmp_path))
@@ -206,6 +207,17 @@ def test_distribution_services_without_systemd_ask_their_init_script(tmp_path, r
     assert st["reason"]
     missing = ss.init_script_state(m, "mariadb.service", str(tmp_path))
     assert missing["state"] == "not-found" and f"{tmp_path}/mariadb" in missing["reason"]
+
+
+def test_without_root_only_a_running_init_script_is_believed(tmp_path, monkeypatch):
+    monkeypatch.setattr(ss.os, "geteuid", lambda: 1000)
+    (tmp_path / "mariadb").write_text("#!/bin/sh\n")
+    said = {0: "MariaDB is running", 3: "MariaDB is stopped.."}
+    for rc, state in ((0, "active"), (3, "unknown"), (1, "unknown")):
+        st = ss.init_script_state(FakeModule({"mariadb": (rc, said.get(rc, "") + "\n", "")}), "mariadb.service", str(tmp_path))
+        assert st["state"] == state, (rc, st)
+        if state == "unknown":
+            assert "without root" in st["reason"] and "become" in st["reason"]
 
 
 def test_process_hosts_use_pid_files_for_own_services(tmp_path, sleeper):

@@ -30,7 +30,8 @@ description:
   - "Without systemd, a distribution's service (no pid file in the plan, such as MariaDB or nginx) is
     asked as the roles ask it, C(service NAME status) (its init script): V(active) for 0, V(inactive)
     for 3, V(failed) for 1 and 2, V(unknown) with the reason otherwise; its init script gives no start
-    time."
+    time. Some init scripts need root to tell (MariaDB's), so without become only V(active) is
+    believed and any other answer is V(unknown), saying so."
   - Reads only; changes nothing.
 options:
   services:
@@ -267,6 +268,10 @@ def init_script_state(module, unit, init_dir="/etc/init.d"):
     how = f"service {name} status: {said}" if said else f"service {name} status exited {rc}"
     if rc == 0:
         return _state("active", "running", reason=how)
+    if os.geteuid() != 0:
+        # Some init scripts need root to tell (MariaDB's reads a root-only file and then says
+        # "stopped"): only "running" is sure without it.
+        return unknown(f"{how} (exit {rc}), asked without root, which this init script may need: ask with become")
     if rc == 3:
         return _state("inactive", "dead", reason=how)
     if rc in (1, 2):
