@@ -114,5 +114,31 @@ else
   grep "^metis:" "$work/out.log" | sed 's/^/    /'
 fi
 
+# service_states through the ad-hoc call `metis-deploy status` makes (check mode here): a process
+# started here with its pid file is active since its start, a missing pid file inactive, and the
+# events callback passes the module's units and manager on.
+sleep 300 &
+sleeper=$!
+echo "$sleeper" >"$work/sleeper.pid"
+args=$(printf '{"service_manager": "process", "services": [{"unit": "metis-data.service", "pid_file": "%s"}, {"unit": "metis-compute.service", "pid_file": "%s"}]}' \
+  "$work/sleeper.pid" "$work/missing.pid")
+if ANSIBLE_CALLBACKS_ENABLED=metis.node.events ANSIBLE_LOAD_CALLBACK_PLUGINS=1 METIS_EVENTS_FILE="$work/states.jsonl" \
+  METIS_EVENTS_STDOUT=1 "$py" -m ansible adhoc localhost --check -m metis.node.service_states -a "$args" >"$work/out.log" 2>&1 &&
+  "$py" - "$work/states.jsonl" "$sleeper" <<'PY'
+import json, sys
+events = [json.loads(line) for line in open(sys.argv[1])]
+r = [e for e in events if e["event"] == "host_result"][0]
+data, compute = r["units"]["metis-data.service"], r["units"]["metis-compute.service"]
+assert r["status"] == "ok" and r["manager"] == "process", r
+assert (data["state"], data["sub"], data["pid"]) == ("active", "running", int(sys.argv[2])) and data["since"], data
+assert (compute["state"], compute["sub"], compute["since"]) == ("inactive", "dead", None), compute
+PY
+then
+  pass "service_states (ad-hoc, check mode): a live pid file is active with its start time, none is inactive; the events carry the units"
+else
+  fail "service_states (ad-hoc, check mode)"; tail -30 "$work/out.log" | sed 's/^/    /'; cat "$work/states.jsonl" 2>/dev/null | sed 's/^/    /'  || true
+fi
+kill "$sleeper" 2>/dev/null || true; wait "$sleeper" 2>/dev/null || true
+
 echo "collection tests: $passed passed, $failed failed"
 [ "$failed" = 0 ]

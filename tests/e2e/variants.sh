@@ -4,7 +4,7 @@
 # the roles; local_prepare over HTTPS from a local server of that authority; a host unreachable in
 # the middle of a deploy; scale-out of a data host with --limit; a compute fighter on a host
 # without systemd (start-stop-daemon). Five hosts: lab1-3 the organisation, lab4 the scale-out,
-# lab5 without systemd. Needs root.
+# lab5 without systemd, where `metis-deploy status` reads the fighter's state from its pid file. Needs root.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 echo "== variants: building the stand-in bundle"
@@ -210,6 +210,47 @@ runs_with_pid_file() {
   echo "    compute runs as pid $pid (user $user), from $pid_file"
 }
 expect_ok "host without systemd: the fighter runs as the service user, its pid in the plan's pid file" runs_with_pid_file
+# status_shows NAME STATE: `metis-deploy status` (one ad-hoc query of every host) shows lab5's fighter
+# in STATE (`active (running)` since its process started, with the pid of its pid file, or
+# `inactive (dead)`), managed as a process, and every unit of the systemd hosts active under systemd.
+status_shows() {
+  local pid
+  pid=$(on "$lab5" "sudo cat $pid_file 2>/dev/null || true")
+  # Its exit status is the health's (a stopped fighter fails its checks): the JSON is what counts.
+  lx "$bin" status "$inv2" --playbooks "$repo/playbooks" --format json >"$work/$1.json" 2>"$work/logs/$1.log"
+  python3 - "$work/$1.json" "$lab5" "$2" "$pid" <<'PY'
+import json, re, sys
+path, lab5, want, pid = sys.argv[1:]
+try:
+    s = json.load(open(path))
+except ValueError as e:
+    sys.exit(f"    no JSON from status: {e}")
+bad = [f"{h}: unit states not read: {why}" for h, why in s["unreachable"].items()]
+rows = [r for r in s["services"] if r["host"] == lab5]
+if [r["service"] for r in rows] != ["compute"]:
+    bad.append(f"{lab5}'s rows: {rows}")
+for r in rows:
+    got = (r["unit_state"], r["manager"])
+    if got != (want, "process"):
+        bad.append(f"{lab5} compute: {got}, not ({want!r}, 'process'); {r['unit_reason']}")
+    if want.startswith("active"):
+        if not re.fullmatch(r"\w{3} \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \S+", r["since"] or ""):
+            bad.append(f"{lab5} compute: since {r['since']!r}")
+        if str(r["pid"]) != pid:
+            bad.append(f"{lab5} compute: pid {r['pid']}, the pid file says {pid!r}")
+    elif r["since"] is not None or r["pid"] is not None:
+        bad.append(f"{lab5} compute stopped: since {r['since']!r}, pid {r['pid']}")
+others = [r for r in s["services"] if r["host"] != lab5]
+for r in others:
+    if not r["unit_state"].startswith("active") or r["manager"] != "systemd" or not r["since"]:
+        bad.append(f"{r['host']} {r['service']}: {r['unit_state']} ({r['manager']}) since {r['since']}")
+if bad:
+    sys.exit("\n".join("    " + b for b in bad))
+print(f"    {lab5} compute: {rows[0]['unit_state']} since {rows[0]['since']} (pid {rows[0]['pid']}); {len(others)} units on systemd hosts active")
+PY
+}
+expect_ok "status on a host without systemd: the fighter active (running) since its start, from its pid file; the systemd hosts' units active, in one query" \
+  status_shows status-nosd "active (running)"
 play start-nosd2 "$inv2" start --limit "$lab5" && [ "$(changed_total "$work/logs/start-nosd2.log")" = 0 ] \
   && pass "host without systemd: start again changed=0" || { fail "host without systemd: start again changed=0"; grep -E '^changed:' "$work/logs/start-nosd2.log" | sed 's/^/    /'; }
 stopped_gracefully() {
@@ -219,6 +260,7 @@ stopped_gracefully() {
 }
 if play stop-nosd "$inv2" stop --limit "$lab5"; then
   expect_ok "host without systemd: stop ends the fighter gracefully (SIGTERM: it deregistered), pid file removed, port closed" stopped_gracefully
+  expect_ok "status on a host without systemd after stop: the fighter inactive (dead)" status_shows status-nosd-stopped "inactive (dead)"
 else fail "host without systemd: stop"; show_tail "$work/logs/stop-nosd.log"; fi
 play start-nosd3 "$inv2" start --limit "$lab5" && play start-nosd4 "$inv2" start --limit "$lab5" \
   && [ "$(changed_total "$work/logs/start-nosd4.log")" = 0 ] && lx "$bin" health "$inv2" --host "$lab5" >/dev/null \

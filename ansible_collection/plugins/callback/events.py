@@ -32,8 +32,9 @@ options:
       - name: METIS_EVENTS_FILE
   stdout:
     description:
-      - Also write the C(stdout) of each successful result of a task that is not C(no_log)
-        (for the runner's ad-hoc queries of unit states).
+      - Also write the C(stdout) of each successful result of a task that is not C(no_log), and
+        the C(manager) and C(units) that M(metis.node.service_states) returns (for the runner's
+        ad-hoc query of unit states).
     type: bool
     default: false
     env:
@@ -48,6 +49,8 @@ from ansible.plugins.callback import CallbackBase
 # A message longer than this is cut (the full text is in the human log).
 MAX_MSG = 4000
 HIDDEN = "(hidden: the task is no_log)"
+# What a successful result of an ad-hoc query passes on with the stdout option.
+QUERY_KEYS = ("stdout", "manager", "units")
 
 
 def _cut(text):
@@ -112,8 +115,10 @@ class CallbackModule(CallbackBase):
         res = result._result
         if status in ("failed", "unreachable"):
             fields["msg"] = HIDDEN if self._hidden(result) else self._message(res)
-        elif self._stdout and not self._hidden(result) and "stdout" in res:
-            fields["stdout"] = _cut(res.get("stdout"))
+        elif self._stdout and not self._hidden(result):
+            for key in QUERY_KEYS:
+                if key in res:
+                    fields[key] = _cut(res.get(key)) if key == "stdout" else res.get(key)
         self._emit("host_result", **fields)
 
     # --- playbook, play, task

@@ -675,7 +675,7 @@ pub fn status_cmd(args: StatusArgs, printer: &Printer) -> ExitStatus {
     };
     let (plans, state_dir) = located_plans(&ready, &args.input);
     let inventory = absolute_inventory(&args.input).unwrap_or_default();
-    let (units, unreachable) = match metis_runner::ansible::find_program(&args.common.ansible_bin) {
+    let query = match metis_runner::ansible::find_program(&args.common.ansible_bin) {
         None => {
             printer.info(format_args!(
                 "warning: {} not found: unit states not read (install Ansible or give --ansible-bin)",
@@ -728,13 +728,7 @@ pub fn status_cmd(args: StatusArgs, printer: &Printer) -> ExitStatus {
             wait: args.wait.map(Duration::from_secs),
         },
     );
-    let st = status::assemble(
-        &ready.org.cluster_name,
-        &plans,
-        &units,
-        unreachable,
-        &report,
-    );
+    let st = status::assemble(&ready.org.cluster_name, &plans, query, &report);
     let printed = match args.format {
         Format::Table => printer.out(&status::render(&st)),
         Format::Json => printer.json(&st),

@@ -52,6 +52,12 @@ pub struct HostResult {
     /// Only when the runner asked for it (ad-hoc queries).
     #[serde(default)]
     pub stdout: Option<String>,
+    /// `metis.node.service_states`' result (how the host runs services, and each unit's state),
+    /// only when the runner asked for it; read by [`crate::status`].
+    #[serde(default)]
+    pub manager: Option<String>,
+    #[serde(default)]
+    pub units: Option<serde_json::Value>,
 }
 
 impl HostResult {

@@ -78,7 +78,7 @@ mod tests {
     use metis_core::pipeline::{self, Env};
     use metis_core::services;
 
-    fn example_plans() -> (String, Vec<HostPlan>) {
+    pub(crate) fn example_plans() -> (String, Vec<HostPlan>) {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../inventory.ini");
         let inv = pipeline::read(std::path::Path::new(path), false)
             .unwrap_or_else(|e| panic!("the example inventory reads: {e}"));
