@@ -164,53 +164,24 @@ created_directories:
   sample: [/opt/metis]
 """
 
-import grp
 import hashlib
 import os
-import pwd
 import stat
 import tempfile
 import time
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_bytes, to_text
+from ansible_collections.metis.node.plugins.module_utils.accounts import gid_of, group_name, uid_of, user_name
 
 SECRET_DIFF = "content not shown: the file holds secrets"
-
-
-def _uid(name):
-    try:
-        return pwd.getpwnam(name).pw_uid
-    except KeyError:
-        raise ValueError("no user %r on this host" % name) from None
-
-
-def _gid(name):
-    try:
-        return grp.getgrnam(name).gr_gid
-    except KeyError:
-        raise ValueError("no group %r on this host" % name) from None
-
-
-def _name_of_uid(uid):
-    try:
-        return pwd.getpwuid(uid).pw_name
-    except KeyError:
-        return str(uid)
-
-
-def _name_of_gid(gid):
-    try:
-        return grp.getgrgid(gid).gr_name
-    except KeyError:
-        return str(gid)
 
 
 def _attrs(st):
     return {
         "mode": "%04o" % stat.S_IMODE(st.st_mode),
-        "owner": _name_of_uid(st.st_uid),
-        "group": _name_of_gid(st.st_gid),
+        "owner": user_name(st.st_uid),
+        "group": group_name(st.st_gid),
     }
 
 
@@ -304,8 +275,8 @@ class Applier(object):
         secret = f.get("secret_content") is not None
         data = to_bytes(f["secret_content"] if secret else f["content"], errors="surrogate_or_strict")
         mode = int(f["mode"], 8)
-        uid = _uid(f["owner"]) if f.get("owner") is not None else None
-        gid = _gid(f["group"]) if f.get("group") is not None else None
+        uid = uid_of(f["owner"]) if f.get("owner") is not None else None
+        gid = gid_of(f["group"]) if f.get("group") is not None else None
         entry = {"dest": dest, "changed": False, "content_changed": False}
 
         try:
@@ -342,7 +313,7 @@ class Applier(object):
             if have != want:
                 entry["changed"] = True
                 if self.want_diff:
-                    after = {"mode": "%04o" % mode, "owner": _name_of_uid(want[1]), "group": _name_of_gid(want[2])}
+                    after = {"mode": "%04o" % mode, "owner": user_name(want[1]), "group": group_name(want[2])}
                     self.diffs.append({"before_header": dest, "after_header": dest, "before": _attrs(st), "after": after})
                 if not self.check:
                     if (have[1], have[2]) != (want[1], want[2]):

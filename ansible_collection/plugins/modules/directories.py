@@ -79,41 +79,26 @@ changed_paths:
   sample: [/opt/metis/consul/data]
 """
 
-import grp
 import os
-import pwd
 import stat
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.metis.node.plugins.module_utils.accounts import exists, gid_of, group_name, uid_of, user_name
 
 
 class Refused(Exception):
     """A directory that cannot be made what the entry says."""
 
 
-def _uid(name):
+def _owner(lookup, name):
     try:
-        return pwd.getpwnam(name).pw_uid
-    except KeyError:
-        raise Refused("no user %r on this host (the bootstrap playbook creates the service user)" % name) from None
-
-
-def _gid(name):
-    try:
-        return grp.getgrnam(name).gr_gid
-    except KeyError:
-        raise Refused("no group %r on this host (the bootstrap playbook creates the service group)" % name) from None
-
-
-def _name(getter, ident):
-    try:
-        return getter(ident)[0]
-    except KeyError:
-        return str(ident)
+        return lookup(name)
+    except ValueError as e:
+        raise Refused("%s (the bootstrap playbook creates the service user and group)" % e) from None
 
 
 def _describe(mode, uid, gid):
-    return "mode=%04o owner=%s group=%s\n" % (mode, _name(pwd.getpwuid, uid), _name(grp.getgrgid, gid))
+    return "mode=%04o owner=%s group=%s\n" % (mode, user_name(uid), group_name(gid))
 
 
 def _mode(entry):
@@ -144,8 +129,8 @@ def apply(entry, check_mode):
             raise Refused("%s is a symbolic link to nothing" % path)
         after = "mode=%04o owner=%s group=%s\n" % (mode, entry.get("owner") or "(unchanged)", entry.get("group") or "(unchanged)")
         if not check_mode:
-            uid = _uid(entry["owner"]) if entry.get("owner") else -1
-            gid = _gid(entry["group"]) if entry.get("group") else -1
+            uid = _owner(uid_of, entry["owner"]) if entry.get("owner") else -1
+            gid = _owner(gid_of, entry["group"]) if entry.get("group") else -1
             parent = os.path.dirname(path)
             if parent != path and not os.path.isdir(parent):
                 apply(dict(entry, path=parent), check_mode)
@@ -153,12 +138,12 @@ def apply(entry, check_mode):
             os.chown(path, uid, gid)
             os.chmod(path, mode)
         return True, {"before_header": path, "after_header": path, "before": "absent\n", "after": after}
-    if check_mode and ((entry.get("owner") and not _exists(pwd.getpwnam, entry["owner"]))
-                       or (entry.get("group") and not _exists(grp.getgrnam, entry["group"]))):
+    if check_mode and ((entry.get("owner") and not exists(uid_of, entry["owner"]))
+                       or (entry.get("group") and not exists(gid_of, entry["group"]))):
         # The user comes with the same run (bootstrap); it would be set then.
         return True, None
-    uid = _uid(entry["owner"]) if entry.get("owner") else st.st_uid
-    gid = _gid(entry["group"]) if entry.get("group") else st.st_gid
+    uid = _owner(uid_of, entry["owner"]) if entry.get("owner") else st.st_uid
+    gid = _owner(gid_of, entry["group"]) if entry.get("group") else st.st_gid
     if (stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid) == (mode, uid, gid):
         return False, None
     diff = {"before_header": path, "after_header": path,
@@ -170,14 +155,6 @@ def apply(entry, check_mode):
         if stat.S_IMODE(st.st_mode) != mode:
             os.chmod(path, mode)
     return True, diff
-
-
-def _exists(getter, name):
-    try:
-        getter(name)
-        return True
-    except KeyError:
-        return False
 
 
 def main():
