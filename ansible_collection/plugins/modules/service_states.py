@@ -25,8 +25,10 @@ description:
     that started before the pid file was written; its start time (C(/proc/PID/stat)'s C(starttime)
     after C(/proc/stat)'s C(btime)) is the time, written as systemd writes its timestamps. No pid
     file is V(inactive) (V(dead)): never started, or stopped (stop removes it). A pid file whose
-    process ended, is a zombie or is another, later process (its pid reused, after a reboot for
-    instance) is V(failed) (V(dead)), with the reason."
+    process ended or is a zombie, or that was written before the host last started, is V(failed)
+    (V(dead)), with the reason. A process that started after its pid file was written (its pid
+    reused by another, or the clock stepped forward) is V(unknown), with the reason. A pid that
+    runs but that C(/proc) hides (C(hidepid)) is V(unknown), saying to ask with become."
   - "Without systemd, a distribution's service (no pid file in the plan, such as MariaDB or nginx) is
     asked as the roles ask it, C(service NAME status) (its init script): V(active) for 0, V(inactive)
     for 3, V(failed) for 1 and 2, V(unknown) with the reason otherwise; its init script gives no start
@@ -128,6 +130,7 @@ units:
       returned: always
 """
 
+import errno
 import os
 import time
 
@@ -226,30 +229,51 @@ def pid_file_state(pid_file, proc="/proc"):
     except FileNotFoundError:
         return _state("inactive", "dead", reason=f"no pid file {pid_file}: not started, or stopped")
     except OSError as e:
-        return unknown(f"cannot read {pid_file}: {e.strerror} (run with become)")
+        return unknown(f"cannot read {pid_file}: {e.strerror}" + (" (run with become)" if e.errno == errno.EACCES else ""))
     if not (text.isascii() and text.isdigit()) or not 0 < int(text) <= PID_MAX_LIMIT:
         return unknown(f"{pid_file} does not hold a pid: {text[:20]!r}")
     pid = int(text)
     try:
         stat = read_stat(pid, proc)
+        if stat is None and proc == "/proc" and _hidden(pid):
+            return unknown(f"pid {pid} of {pid_file} runs but /proc hides it (hidepid): run with become")
         if stat is None:
             return _state("failed", "dead", reason=f"pid {pid} of {pid_file} is not running: it ended without being stopped")
         letter, ticks = stat
-        started = boot_time(proc) + ticks / os.sysconf("SC_CLK_TCK")
+        booted = boot_time(proc)
+        started = booted + ticks / os.sysconf("SC_CLK_TCK")
     except (OSError, ValueError, IndexError) as e:
         return unknown(f"cannot read /proc for pid {pid} of {pid_file}: {e}")
     if letter in ("Z", "X", "x"):
         return _state("failed", "dead", reason=f"pid {pid} of {pid_file} has exited (a zombie its parent has not reaped)")
-    if started > written + START_SLACK_SECS:
+    if written < booted:
         return _state(
             "failed",
             "dead",
             reason=(
-                f"pid {pid} of {pid_file} is another process, started {format_since(started)}, after the pid file was "
-                f"written ({format_since(written)}): the service ended without being stopped"
+                f"{pid_file} was written before the host started ({format_since(written)}, booted {format_since(booted)}): "
+                f"pid {pid} is another process, the service has not run since the restart"
             ),
         )
+    if started > written + START_SLACK_SECS:
+        # start-stop-daemon writes the pid file after the process started; a later start is
+        # another process that got the pid, unless the clock stepped forward since.
+        return unknown(
+            f"pid {pid} of {pid_file} started {format_since(started)}, after the pid file was written "
+            f"({format_since(written)}): another process that got its pid, or the clock stepped"
+        )
     return _state("active", "running", format_since(started), pid)
+
+
+def _hidden(pid):
+    """Whether a pid that /proc does not show exists all the same (a /proc mounted hidepid=2)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 # ---- distribution services without systemd (their init scripts)
