@@ -238,14 +238,35 @@ impl EventsReader {
     }
 }
 
+/// One of Ansible's settings the runner brings: its environment variable, where a config file
+/// sets it (sections, key) and the value.
+pub struct Setting {
+    pub env: &'static str,
+    pub sections: &'static [&'static str],
+    pub key: &'static str,
+    pub value: &'static str,
+}
+
 /// Ansible's settings the runner brings, the same as the checkout's `ansible.cfg`: ssh
 /// pipelining (one round trip per task instead of three; sudo must not require a tty, as on
 /// Debian and Ubuntu) and enough forks that an organisation's hosts are reached at once.
-pub const DEFAULTS: &[(&str, &str)] = &[("ANSIBLE_PIPELINING", "True"), ("ANSIBLE_FORKS", "20")];
+pub const DEFAULTS: &[Setting] = &[
+    Setting {
+        env: "ANSIBLE_PIPELINING",
+        sections: &["connection", "ssh_connection"],
+        key: "pipelining",
+        value: "True",
+    },
+    Setting {
+        env: "ANSIBLE_FORKS",
+        sections: &["defaults"],
+        key: "forks",
+        value: "20",
+    },
+];
 
-/// The operator's own Ansible configuration, where Ansible looks for one (`ANSIBLE_CONFIG`,
-/// `./ansible.cfg`, `~/.ansible.cfg`, `/etc/ansible/ansible.cfg`): when there is one, it
-/// rules and [`DEFAULTS`] are not applied.
+/// The operator's Ansible configuration file, where Ansible looks for one (`ANSIBLE_CONFIG`,
+/// `./ansible.cfg`, `~/.ansible.cfg`, `/etc/ansible/ansible.cfg`), if any.
 pub fn operator_config() -> Option<PathBuf> {
     if let Some(c) = std::env::var_os("ANSIBLE_CONFIG").filter(|c| !c.is_empty()) {
         return Some(PathBuf::from(c));
@@ -261,9 +282,42 @@ pub fn operator_config() -> Option<PathBuf> {
     .find(|p| p.is_file())
 }
 
+/// The `(section, key)` pairs an INI-style Ansible configuration sets (comments and blank
+/// lines skipped; keys lower-cased).
+pub fn config_keys(text: &str) -> Vec<(String, String)> {
+    let mut section = String::new();
+    let mut keys = Vec::new();
+    for line in text.lines().map(str::trim) {
+        if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
+            continue;
+        }
+        if let Some(s) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            section = s.trim().to_lowercase();
+        } else if let Some((k, _)) = line.split_once('=').or_else(|| line.split_once(':')) {
+            keys.push((section.clone(), k.trim().to_lowercase()));
+        }
+    }
+    keys
+}
+
+/// The [`DEFAULTS`] to set: those neither in the environment nor set by the operator's
+/// configuration file (a stock file of comments sets nothing; what the operator sets rules).
+pub fn defaults_to_apply(config: Option<&str>) -> Vec<&'static Setting> {
+    let keys = config.map(config_keys).unwrap_or_default();
+    DEFAULTS
+        .iter()
+        .filter(|d| std::env::var_os(d.env).is_none())
+        .filter(|d| {
+            !keys
+                .iter()
+                .any(|(s, k)| k == d.key && d.sections.contains(&s.as_str()))
+        })
+        .collect()
+}
+
 /// The environment that enables the events callback, writing to `events`, with the
 /// collection directory next to the playbooks (if any) first on the collections path, and
-/// [`DEFAULTS`] unless the operator has an Ansible configuration or sets them.
+/// the [`DEFAULTS`] the operator's environment and configuration do not set.
 pub fn callback_env(
     events: &Path,
     collections: Option<&Path>,
@@ -283,12 +337,10 @@ pub fn callback_env(
     ));
     // Ad-hoc `ansible` loads callbacks only with this.
     env.push(("ANSIBLE_LOAD_CALLBACK_PLUGINS".to_owned(), "1".into()));
-    if operator_config().is_none() {
-        for (k, v) in DEFAULTS {
-            if std::env::var_os(k).is_none() {
-                env.push(((*k).to_owned(), (*v).into()));
-            }
-        }
+    // An unreadable configuration file: Ansible stops on it, naming it, before any of this counts.
+    let config = operator_config().and_then(|p| std::fs::read_to_string(p).ok());
+    for d in defaults_to_apply(config.as_deref()) {
+        env.push((d.env.to_owned(), d.value.into()));
     }
     if let Some(dir) = collections {
         let rest = std::env::var_os("ANSIBLE_COLLECTIONS_PATH")
@@ -305,35 +357,78 @@ pub fn callback_env(
 mod tests {
     use super::*;
 
-    /// The runner's defaults are the checkout's ansible.cfg, read as Ansible reads it.
+    /// The runner's defaults are what the checkout's ansible.cfg sets, and nothing else.
     #[test]
     fn defaults_are_the_checkouts_ansible_cfg() {
         let cfg =
             std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../ansible.cfg"))
                 .expect("ansible.cfg at the checkout's root");
+        let mut values = Vec::new();
         let mut section = String::new();
-        let mut found = Vec::new();
-        for line in cfg.lines().map(str::trim) {
+        for line in cfg.lines().map(str::trim).filter(|l| !l.starts_with('#')) {
             if let Some(s) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
                 section = s.to_owned();
-            } else if let Some((k, v)) = line.split_once('=').filter(|_| !line.starts_with('#')) {
-                found.push(format!(
-                    "ANSIBLE_{}={}",
-                    k.trim().to_uppercase(),
-                    v.trim().to_lowercase()
+            } else if let Some((k, v)) = line.split_once('=') {
+                values.push((
+                    section.clone(),
+                    k.trim().to_owned(),
+                    v.trim().to_lowercase(),
                 ));
-                assert!(
-                    matches!(section.as_str(), "defaults" | "connection"),
-                    "{section}"
-                );
             }
         }
-        let mut want: Vec<String> = DEFAULTS
+        assert_eq!(values.len(), DEFAULTS.len(), "{values:?}");
+        for d in DEFAULTS {
+            assert!(
+                values
+                    .iter()
+                    .any(|(s, k, v)| d.sections.contains(&s.as_str())
+                        && k == d.key
+                        && *v == d.value.to_lowercase()),
+                "{} is not in ansible.cfg as {:?} {} = {}",
+                d.env,
+                d.sections,
+                d.key,
+                d.value
+            );
+        }
+        // The checkout's own file, read as the operator's: it sets them all, nothing to add.
+        let keys = config_keys(&cfg);
+        assert!(DEFAULTS.iter().all(|d| keys
             .iter()
-            .map(|(k, v)| format!("{k}={}", v.to_lowercase()))
+            .any(|(s, k)| k == d.key && d.sections.contains(&s.as_str()))));
+    }
+
+    #[test]
+    fn only_what_the_operators_file_leaves_unset_is_brought() {
+        let names = |c: Option<&str>| -> Vec<&str> {
+            defaults_to_apply(c)
+                .iter()
+                .map(|d| d.env)
+                .filter(|e| std::env::var_os(e).is_none())
+                .collect()
+        };
+        let all: Vec<&str> = DEFAULTS
+            .iter()
+            .map(|d| d.env)
+            .filter(|e| std::env::var_os(e).is_none())
             .collect();
-        found.sort();
-        want.sort();
-        assert_eq!(found, want);
+        assert_eq!(names(None), all);
+        // A stock file of comments sets nothing.
+        assert_eq!(
+            names(Some(
+                "# [defaults]\n# forks = 5\n[defaults]\n;pipelining=False\n"
+            )),
+            all
+        );
+        // pipelining in [ssh_connection] counts, forks elsewhere than [defaults] does not.
+        let some = names(Some(
+            "[ssh_connection]\npipelining = False\n[connection]\nforks = 3\n",
+        ));
+        assert!(!some.contains(&"ANSIBLE_PIPELINING"), "{some:?}");
+        assert_eq!(
+            some.contains(&"ANSIBLE_FORKS"),
+            std::env::var_os("ANSIBLE_FORKS").is_none()
+        );
+        assert!(!names(Some("[DEFAULTS]\nForks: 50\n")).contains(&"ANSIBLE_FORKS"));
     }
 }
