@@ -6,7 +6,7 @@ writes one JSON line per sample to OUT: the instances ("service@host") unhealthy
 
 A check that goes through another instance counts against that instance while it is down:
 nginx's proxy to the admin on its host; the registrations and KV keys read from the first consul
-agent (against it while it is down, in the few seconds after it came back, or when it does not answer the read; against the consul server that is down or "consul@cluster"
+agent (against it while it is down or does not answer the read, and its registrations for 15 s after it came back; against the consul server that is down or "consul@cluster"
 while the cluster's leader/peers checks fail: a server leaving or rejoining); the cluster's
 leader/peers checks (against the consul server that is down, else "consul@cluster"). Run inside the lab's namespace."""
 
@@ -25,8 +25,10 @@ first_host = next((h for h, ip in ip_of.items() if ip == first), first)
 
 
 # After the first agent was down, the registrations it restores are not passing again until their
-# checks have run once (real consul starts them critical): the agent's restart, not the services'.
-SETTLING = 5.0
+# checks have run once (consul starts them critical and runs them within their interval, the core's
+# CONSUL_CHECK_INTERVAL of 10 s): the agent's restart, not the services'. KV reads are not restored
+# agent state: they get no such window.
+SETTLING = 15.0
 first_back = {"t": float("-inf")}  # when the first agent was last seen down
 
 
@@ -44,7 +46,7 @@ def unhealthy(checks, now):
     first_down = any(svc == "consul" and ip_of.get(host, host) == first for svc, host in own)
     if first_down:
         first_back["t"] = now
-    first_down = first_down or now - first_back["t"] < SETTLING
+    restoring = now - first_back["t"] < SETTLING
     consul_down = sorted(h for s, h in own if s == "consul")
     # The cluster is not settled (a server stopping or rejoining): reads through it fail too.
     unsettled = any(n in ("leader", "peers") for names in down.values() for n in names)
@@ -56,7 +58,7 @@ def unhealthy(checks, now):
                 # Consul answered, and the service is not registered or not passing: the service's.
                 # No answer from the agent (reset, refused, timeout): the first agent's.
                 no_answer = answer[(svc, host, n)] != "unexpected"
-                if first_down or (no_answer and not unsettled):
+                if first_down or (no_answer and not unsettled) or (restoring and n.startswith("consul ")):
                     result.add(("consul", first_host))
                 else:
                     result.add(consul_now if unsettled else (svc, host))

@@ -107,3 +107,13 @@ def test_what_cannot_be_a_directory_is_refused_by_name(tmp_path: pathlib.Path, c
     rc, res = run_module([entry])
     assert rc != 0 and res.get("failed"), res
     assert want in res["msg"], res["msg"]
+
+
+def test_a_file_in_the_way_of_a_parent_is_named(tmp_path: pathlib.Path):
+    user, group = me()
+    blocker = tmp_path / "opt"
+    blocker.write_text("")
+    want = tmp_path / "opt" / "metis"
+    rc, res = run_module([{"path": str(want) + "/", "mode": "0755", "owner": user, "group": group}])
+    assert rc != 0, res
+    assert res["msg"] == f"directory {want}/: {want} cannot be created: {blocker} exists and is not a directory", res

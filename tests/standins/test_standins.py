@@ -787,6 +787,8 @@ def test_metis_deploy_health_passes_against_standins_running_rendered_configs(
         checked = run([metis_deploy, "validate", inv], env=env)
         if "port-conflict" not in checked.stdout + checked.stderr:
             break
+    else:
+        pytest.fail(f"no conflict-free ports in 20 picks; the last:\n{checked.stdout}{checked.stderr}")
     rendered = tmp_path / "rendered"
     r = run([metis_deploy, "render", "--out", rendered, inv], env=env)
     assert r.returncode == 0, r.stdout + r.stderr

@@ -79,7 +79,9 @@ changed_paths:
   sample: [/opt/metis/consul/data]
 """
 
+import errno
 import os
+import re
 import stat
 
 from ansible.module_utils.basic import AnsibleModule
@@ -103,11 +105,8 @@ def _describe(mode, uid, gid):
 
 def _mode(entry):
     text = entry["mode"]
-    try:
-        mode = int(text, 8)
-    except (TypeError, ValueError):
-        mode = -1
-    if not 0 <= mode <= 0o7777:
+    mode = int(text, 8) if re.fullmatch(r"[0-7]{3,4}", text or "") else -1
+    if mode < 0:
         raise Refused("mode %r of %s is not an octal mode like \"0750\"" % (text, entry["path"]))
     return mode
 
@@ -117,21 +116,24 @@ def apply(entry, check_mode):
     path = entry["path"]
     if not os.path.isabs(path):
         raise Refused("%s is not an absolute path" % path)
+    path = os.path.normpath(path)
     mode = _mode(entry)
     try:
         st = os.stat(path)  # follows a link to a directory, as the file module does
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         st = None
     if st is not None and not stat.S_ISDIR(st.st_mode):
         raise Refused("%s exists and is not a directory" % path)
     if st is None:
         if os.path.lexists(path):
             raise Refused("%s is a symbolic link to nothing" % path)
+        parent = os.path.dirname(path)
+        if parent != path and os.path.lexists(parent) and not os.path.isdir(parent):
+            raise Refused("%s cannot be created: %s exists and is not a directory" % (path, parent))
         after = "mode=%04o owner=%s group=%s\n" % (mode, entry.get("owner") or "(unchanged)", entry.get("group") or "(unchanged)")
         if not check_mode:
             uid = _owner(uid_of, entry["owner"]) if entry.get("owner") else -1
             gid = _owner(gid_of, entry["group"]) if entry.get("group") else -1
-            parent = os.path.dirname(path)
             if parent != path and not os.path.isdir(parent):
                 apply(dict(entry, path=parent), check_mode)
             os.mkdir(path, 0o700)
@@ -180,9 +182,11 @@ def main():
         try:
             changed, diff = apply(entry, module.check_mode)
         except Refused as e:
-            module.fail_json(msg="directory %s: %s" % (entry["path"], e), changed_paths=changed_paths)
+            module.fail_json(msg="directory %s: %s" % (entry["path"], e), changed=bool(changed_paths), changed_paths=changed_paths)
         except OSError as e:
-            module.fail_json(msg="directory %s: %s" % (entry["path"], e.strerror or e), changed_paths=changed_paths)
+            module.fail_json(msg="directory %s: %s: %s%s" % (entry["path"], e.filename or entry["path"], e.strerror or e,
+                                                            " (run with become)" if e.errno in (errno.EACCES, errno.EPERM) else ""),
+                             changed=bool(changed_paths), changed_paths=changed_paths)
         if changed and entry["path"] not in changed_paths:
             changed_paths.append(entry["path"])
             if diff is not None:
