@@ -184,9 +184,9 @@ def main():
         except Refused as e:
             module.fail_json(msg="directory %s: %s" % (entry["path"], e), changed=bool(changed_paths), changed_paths=changed_paths)
         except OSError as e:
-            module.fail_json(msg="directory %s: %s: %s%s" % (entry["path"], e.filename or entry["path"], e.strerror or e,
-                                                            " (run with become)" if e.errno in (errno.EACCES, errno.EPERM) else ""),
-                             changed=bool(changed_paths), changed_paths=changed_paths)
+            hint = " (run with become)" if e.errno in (errno.EACCES, errno.EPERM) else ""
+            msg = "directory %s: %s: %s%s" % (entry["path"], e.filename or entry["path"], e.strerror or e, hint)
+            module.fail_json(msg=msg, changed=bool(changed_paths), changed_paths=changed_paths)
         if changed and entry["path"] not in changed_paths:
             changed_paths.append(entry["path"])
             if diff is not None:
