@@ -58,8 +58,10 @@ def unhealthy(checks, now):
                 # Consul answered, and the service is not registered or not passing: the service's.
                 # No answer from the agent (reset, refused, timeout): the first agent's.
                 no_answer = answer[(svc, host, n)] != "unexpected"
-                if first_down or (no_answer and not unsettled) or (restoring and n.startswith("consul ")):
+                if first_down or (no_answer and not unsettled):
                     result.add(("consul", first_host))
+                elif restoring and n.startswith("consul "):
+                    result.add(consul_now if unsettled else ("consul", first_host))
                 else:
                     result.add(consul_now if unsettled else (svc, host))
             elif n in ("leader", "peers"):
