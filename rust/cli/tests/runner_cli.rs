@@ -159,9 +159,9 @@ fn a_failed_step_stops_up_and_replay_resumes_there() {
     // ssh pipelining is on unless the operator's configuration or environment says otherwise.
     // (This machine's /etc/ansible/ansible.cfg, if any, may set it.)
     let etc = std::fs::read_to_string("/etc/ansible/ansible.cfg").unwrap_or_default();
-    let pipelining = if metis_runner::ansible::config_keys(&etc)
+    let pipelining = if metis_runner::ansible::config_entries(&etc)
         .iter()
-        .any(|(_, k)| k == "pipelining")
+        .any(|(_, k, _)| k == "pipelining")
     {
         "(pipelining unset)"
     } else {

@@ -282,36 +282,42 @@ pub fn operator_config() -> Option<PathBuf> {
     .find(|p| p.is_file())
 }
 
-/// The `(section, key)` pairs an INI-style Ansible configuration sets (comments and blank
-/// lines skipped; keys lower-cased).
-pub fn config_keys(text: &str) -> Vec<(String, String)> {
+/// The `(section, key, value)` entries an INI-style Ansible configuration sets (comments and
+/// blank lines skipped; sections and keys lower-cased).
+pub fn config_entries(text: &str) -> Vec<(String, String, String)> {
     let mut section = String::new();
-    let mut keys = Vec::new();
+    let mut entries = Vec::new();
     for line in text.lines().map(str::trim) {
         if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
             continue;
         }
         if let Some(s) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
             section = s.trim().to_lowercase();
-        } else if let Some((k, _)) = line.split_once('=').or_else(|| line.split_once(':')) {
-            keys.push((section.clone(), k.trim().to_lowercase()));
+        } else if let Some((k, v)) = line.split_once('=').or_else(|| line.split_once(':')) {
+            entries.push((
+                section.clone(),
+                k.trim().to_lowercase(),
+                v.trim().to_owned(),
+            ));
         }
     }
-    keys
+    entries
+}
+
+/// Whether a configuration's entries set this setting.
+fn sets(entries: &[(String, String, String)], d: &Setting) -> bool {
+    entries
+        .iter()
+        .any(|(s, k, _)| *k == d.key && d.sections.contains(&s.as_str()))
 }
 
 /// The [`DEFAULTS`] to set: those neither in the environment nor set by the operator's
 /// configuration file (a stock file of comments sets nothing; what the operator sets rules).
 pub fn defaults_to_apply(config: Option<&str>) -> Vec<&'static Setting> {
-    let keys = config.map(config_keys).unwrap_or_default();
+    let entries = config.map(config_entries).unwrap_or_default();
     DEFAULTS
         .iter()
-        .filter(|d| std::env::var_os(d.env).is_none())
-        .filter(|d| {
-            !keys
-                .iter()
-                .any(|(s, k)| k == d.key && d.sections.contains(&s.as_str()))
-        })
+        .filter(|d| std::env::var_os(d.env).is_none() && !sets(&entries, d))
         .collect()
 }
 
@@ -363,27 +369,15 @@ mod tests {
         let cfg =
             std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../ansible.cfg"))
                 .expect("ansible.cfg at the checkout's root");
-        let mut values = Vec::new();
-        let mut section = String::new();
-        for line in cfg.lines().map(str::trim).filter(|l| !l.starts_with('#')) {
-            if let Some(s) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
-                section = s.to_owned();
-            } else if let Some((k, v)) = line.split_once('=') {
-                values.push((
-                    section.clone(),
-                    k.trim().to_owned(),
-                    v.trim().to_lowercase(),
-                ));
-            }
-        }
-        assert_eq!(values.len(), DEFAULTS.len(), "{values:?}");
+        let entries = config_entries(&cfg);
+        assert_eq!(entries.len(), DEFAULTS.len(), "{entries:?}");
         for d in DEFAULTS {
             assert!(
-                values
+                entries
                     .iter()
                     .any(|(s, k, v)| d.sections.contains(&s.as_str())
                         && k == d.key
-                        && *v == d.value.to_lowercase()),
+                        && v.to_lowercase() == d.value.to_lowercase()),
                 "{} is not in ansible.cfg as {:?} {} = {}",
                 d.env,
                 d.sections,
@@ -392,21 +386,13 @@ mod tests {
             );
         }
         // The checkout's own file, read as the operator's: it sets them all, nothing to add.
-        let keys = config_keys(&cfg);
-        assert!(DEFAULTS.iter().all(|d| keys
-            .iter()
-            .any(|(s, k)| k == d.key && d.sections.contains(&s.as_str()))));
+        assert!(DEFAULTS.iter().all(|d| sets(&entries, d)));
     }
 
     #[test]
     fn only_what_the_operators_file_leaves_unset_is_brought() {
-        let names = |c: Option<&str>| -> Vec<&str> {
-            defaults_to_apply(c)
-                .iter()
-                .map(|d| d.env)
-                .filter(|e| std::env::var_os(e).is_none())
-                .collect()
-        };
+        let names =
+            |c: Option<&str>| -> Vec<&str> { defaults_to_apply(c).iter().map(|d| d.env).collect() };
         let all: Vec<&str> = DEFAULTS
             .iter()
             .map(|d| d.env)
