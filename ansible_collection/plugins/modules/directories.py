@@ -99,16 +99,15 @@ def _owner(lookup, name):
         raise Refused("%s (the bootstrap playbook creates the service user and group)" % e) from None
 
 
-def _describe(mode, uid, gid):
-    return "mode=%04o owner=%s group=%s\n" % (mode, user_name(uid), group_name(gid))
+def _describe(mode, owner, group):
+    return "mode=%04o owner=%s group=%s\n" % (mode, owner, group)
 
 
 def _mode(entry):
     text = entry["mode"]
-    mode = int(text, 8) if re.fullmatch(r"[0-7]{3,4}", text or "") else -1
-    if mode < 0:
+    if not re.fullmatch(r"[0-7]{3,4}", text or ""):
         raise Refused("mode %r of %s is not an octal mode like \"0750\"" % (text, entry["path"]))
-    return mode
+    return int(text, 8)
 
 
 def apply(entry, check_mode):
@@ -130,7 +129,7 @@ def apply(entry, check_mode):
         parent = os.path.dirname(path)
         if parent != path and os.path.lexists(parent) and not os.path.isdir(parent):
             raise Refused("%s cannot be created: %s exists and is not a directory" % (path, parent))
-        after = "mode=%04o owner=%s group=%s\n" % (mode, entry.get("owner") or "(unchanged)", entry.get("group") or "(unchanged)")
+        after = _describe(mode, entry.get("owner") or "(unchanged)", entry.get("group") or "(unchanged)")
         if not check_mode:
             uid = _owner(uid_of, entry["owner"]) if entry.get("owner") else -1
             gid = _owner(gid_of, entry["group"]) if entry.get("group") else -1
@@ -149,8 +148,8 @@ def apply(entry, check_mode):
     if (stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid) == (mode, uid, gid):
         return False, None
     diff = {"before_header": path, "after_header": path,
-            "before": _describe(stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid),
-            "after": _describe(mode, uid, gid)}
+            "before": _describe(stat.S_IMODE(st.st_mode), user_name(st.st_uid), group_name(st.st_gid)),
+            "after": _describe(mode, user_name(uid), group_name(gid))}
     if not check_mode:
         if (st.st_uid, st.st_gid) != (uid, gid):
             os.chown(path, uid, gid)
